@@ -1,0 +1,40 @@
+package dev.robots;
+
+import dev.robots.system.Config;
+import dev.robots.system.Logging;
+import java.util.concurrent.CompletableFuture;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** Reads the configuration, starts the service, and stops it gracefully on SIGTERM or SIGINT. */
+public final class Main {
+    private static final Logger LOG = Logger.getLogger(Main.class.getName());
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        Logging.configure();
+        Application app;
+        try {
+            app = Application.start(Config.fromEnvironment());
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "Could not start: " + e.getMessage(), e);
+            System.exit(1);
+            return;
+        }
+        // Our own handlers instead of shutdown hooks: the JVM would exit with 143 after hooks, and a graceful stop
+        // that wrote every count is a success (0).
+        var signalled = new CompletableFuture<String>();
+        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> signalled.complete("SIGTERM"));
+        sun.misc.Signal.handle(new sun.misc.Signal("INT"), signal -> signalled.complete("SIGINT"));
+        LOG.info("Received " + signalled.join());
+        try {
+            app.stop();
+            System.exit(0);
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "Shutdown did not complete: " + e.getMessage(), e);
+            System.exit(1);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package dev.robots.robots;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/** A robot as stored, and its JSON form. */
+record Robot(long id, String name, long count, Instant createdAt, long repairs, Instant repairedAt) {
+    static final String COLUMNS = "id, name, count, created_at, repairs, repaired_at";
+
+    /** RFC 3339 in UTC with milliseconds, e.g. 2026-11-30T04:31:46.123Z. */
+    private static final DateTimeFormatter TIMESTAMP =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSX").withZone(ZoneOffset.UTC);
+
+    static Robot of(Row row) {
+        return new Robot(
+                row.getLong("id"),
+                row.getString("name"),
+                row.getLong("count"),
+                instant(row.getValue("created_at")),
+                row.getLong("repairs"),
+                instant(row.getValue("repaired_at")));
+    }
+
+    /** PostgreSQL's client gives an OffsetDateTime; JDBC drivers may give either form. */
+    private static Instant instant(Object value) {
+        return switch (value) {
+            case null -> null;
+            case OffsetDateTime offset -> offset.toInstant();
+            case LocalDateTime local -> local.toInstant(ZoneOffset.UTC);
+            case Instant instant -> instant;
+            default -> throw new IllegalStateException("Unexpected timestamp type " + value.getClass().getName());
+        };
+    }
+
+    JsonObject toJson() {
+        return new JsonObject()
+                .put("id", id)
+                .put("name", name)
+                .put("count", count)
+                .put("created_at", format(createdAt))
+                .put("repairs", repairs)
+                .put("repaired_at", format(repairedAt));
+    }
+
+    private static String format(Instant instant) {
+        return instant == null ? null : TIMESTAMP.format(instant);
+    }
+}

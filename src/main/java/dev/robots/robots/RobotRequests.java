@@ -1,0 +1,176 @@
+package dev.robots.robots;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import dev.robots.system.Problem;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Reads what a caller sends about robots (path ids, page parameters, JSON bodies) strictly, and turns every mistake
+ * into a 400 problem that says what was wrong.
+ */
+final class RobotRequests {
+    static final int MAX_NAME_LENGTH = 100;
+    static final int MAX_PAGE_SIZE = 500;
+    static final int DEFAULT_PAGE_SIZE = 50;
+
+    private static final Pattern DIGITS = Pattern.compile("[0-9]{1,19}");
+    private static final Pattern JSON_TYPE =
+            Pattern.compile("application/(?:[a-z0-9.+-]+\\+)?json(?:\\s*;\\s*charset=\"?utf-8\"?)?\\s*",
+                    Pattern.CASE_INSENSITIVE);
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    private RobotRequests() {
+    }
+
+    /** A robot id from the path: a whole number from 1 to 2^63-1. */
+    static long id(RoutingContext ctx) {
+        return positiveLong(ctx.pathParam("id"), "The robot id");
+    }
+
+    static long positiveLong(String raw, String what) {
+        long value = nonNegativeLong(raw, what, 1);
+        if (value == 0) {
+            throw invalidNumber(what, raw, 1);
+        }
+        return value;
+    }
+
+    private static long nonNegativeLong(String raw, String what, long min) {
+        if (raw == null || !DIGITS.matcher(raw).matches()) {
+            throw invalidNumber(what, raw, min);
+        }
+        try {
+            return Long.parseLong(raw);
+        } catch (NumberFormatException tooLarge) {
+            throw invalidNumber(what, raw, min);
+        }
+    }
+
+    private static Problem invalidNumber(String what, String raw, long min) {
+        return Problem.badRequest("%s must be a whole number from %d to %d, not '%s'."
+                .formatted(what, min, Long.MAX_VALUE, shorten(raw)));
+    }
+
+    /** {@code ?limit=} of a page: 1 to 500, 50 when absent. */
+    static int limit(RoutingContext ctx) {
+        String raw = single(ctx, "limit");
+        if (raw == null) {
+            return DEFAULT_PAGE_SIZE;
+        }
+        if (!raw.matches("[0-9]{1,3}") || Integer.parseInt(raw) < 1 || Integer.parseInt(raw) > MAX_PAGE_SIZE) {
+            throw Problem.badRequest("limit must be a whole number from 1 to %d, not '%s'."
+                    .formatted(MAX_PAGE_SIZE, shorten(raw)));
+        }
+        return Integer.parseInt(raw);
+    }
+
+    /** {@code ?after=} of a page: the last id of the previous page, 0 (the start) when absent. */
+    static long after(RoutingContext ctx) {
+        String raw = single(ctx, "after");
+        return raw == null ? 0 : nonNegativeLong(raw, "after", 0);
+    }
+
+    private static String single(RoutingContext ctx, String name) {
+        List<String> values = ctx.queryParam(name);
+        if (values.size() > 1) {
+            throw Problem.badRequest("Give %s once, not %d times.".formatted(name, values.size()));
+        }
+        return values.isEmpty() ? null : values.getFirst();
+    }
+
+    /** {@code robot_id} of the seed's form {@code POST /v1/robots/repair}. */
+    static long formRobotId(RoutingContext ctx) {
+        String type = ctx.request().getHeader("Content-Type");
+        if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
+            throw new Problem(415, "Send robot_id as a form, with Content-Type: application/x-www-form-urlencoded.");
+        }
+        List<String> values = ctx.request().formAttributes().getAll("robot_id");
+        if (values.size() != 1) {
+            throw Problem.badRequest("Give the form field robot_id once (it was given %d times)."
+                    .formatted(values.size()));
+        }
+        return positiveLong(values.getFirst(), "robot_id");
+    }
+
+    /** The {@code name} of a body {@code {"name": "..."}}, trimmed. */
+    static String name(RoutingContext ctx) {
+        requireJson(ctx);
+        return validName(parseName(ctx.body().buffer()));
+    }
+
+    private static void requireJson(RoutingContext ctx) {
+        String type = ctx.request().getHeader("Content-Type");
+        if (type == null || !JSON_TYPE.matcher(type).matches()) {
+            throw new Problem(415, "Send the robot as JSON, with Content-Type: application/json (got %s)."
+                    .formatted(type == null ? "no Content-Type" : "'" + shorten(type) + "'"));
+        }
+    }
+
+    private static String parseName(Buffer body) {
+        if (body == null || body.length() == 0) {
+            throw Problem.badRequest("The body is empty; send a JSON object such as {\"name\": \"R2-D2\"}.");
+        }
+        try (JsonParser parser = JSON.createParser(body.getBytes())) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw Problem.badRequest("The body must be a JSON object such as {\"name\": \"R2-D2\"}.");
+            }
+            String name = null;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                if (!"name".equals(field)) {
+                    throw Problem.badRequest("Unknown field '%s': a robot has only a name.".formatted(shorten(field)));
+                }
+                if (parser.nextToken() != JsonToken.VALUE_STRING) {
+                    throw Problem.badRequest("name must be a JSON string.");
+                }
+                name = parser.getText();
+            }
+            if (parser.nextToken() != null) {
+                throw Problem.badRequest("The body has more after its JSON object.");
+            }
+            if (name == null) {
+                throw Problem.badRequest("name is missing; send {\"name\": \"R2-D2\"}.");
+            }
+            return name;
+        } catch (JsonProcessingException e) {
+            throw Problem.badRequest("The body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw Problem.badRequest("The body could not be read as JSON: " + e.getMessage());
+        }
+    }
+
+    private static String validName(String raw) {
+        String name = raw.strip();
+        int length = name.codePointCount(0, name.length());
+        if (length == 0) {
+            throw Problem.badRequest("name must not be blank.");
+        }
+        if (length > MAX_NAME_LENGTH) {
+            throw Problem.badRequest("name must be at most %d characters, not %d."
+                    .formatted(MAX_NAME_LENGTH, length));
+        }
+        if (name.codePoints().anyMatch(Character::isISOControl)) {
+            throw Problem.badRequest("name must not contain control characters.");
+        }
+        return name;
+    }
+
+    /** Caller input quoted in a detail, cut so a huge value does not make a huge answer. */
+    private static String shorten(String raw) {
+        if (raw == null) {
+            return "";
+        }
+        return raw.length() <= 40 ? raw : raw.substring(0, 40) + "...";
+    }
+}

@@ -1,0 +1,150 @@
+package dev.robots.robots;
+
+import dev.robots.background.BackgroundTask;
+import dev.robots.background.BackgroundTasks;
+import dev.robots.counting.ReferenceCounter;
+import dev.robots.system.Config;
+import dev.robots.system.Database;
+import dev.robots.system.Problem;
+import dev.robots.system.Problems;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.List;
+
+/**
+ * The robots API, version 1.
+ *
+ * <pre>
+ * curl -X POST localhost:8080/v1/robots -H 'Content-Type: application/json' -d '{"name": "R2-D2"}'
+ * curl localhost:8080/v1/robots/1
+ * curl 'localhost:8080/v1/robots?limit=50&amp;after=0'
+ * curl -X PATCH localhost:8080/v1/robots/1 -H 'Content-Type: application/json' -d '{"name": "C-3PO"}'
+ * curl -X DELETE localhost:8080/v1/robots/1
+ * curl -X POST localhost:8080/v1/robots/1/repair
+ * curl -X POST localhost:8080/v1/robots/repair -d robot_id=1
+ * </pre>
+ */
+public final class RobotRoutes {
+    private static final String JSON = "application/json; charset=utf-8";
+
+    private final RobotRepository robots;
+    private final BackgroundTasks background;
+    private final ReferenceCounter references;
+
+    public RobotRoutes(Database database, BackgroundTasks background, ReferenceCounter references) {
+        this.robots = new RobotRepository(database.pool(), database.dialect());
+        this.background = background;
+        this.references = references;
+    }
+
+    public void mount(Router router) {
+        BodyHandler body = BodyHandler.create(false).setBodyLimit(Config.BODY_LIMIT_BYTES);
+        router.get("/v1/robots").handler(this::listRobots);
+        router.post("/v1/robots").handler(body).handler(this::createRobot);
+        Problems.methodNotAllowed(router, "/v1/robots", "GET, POST");
+
+        // The seed's own repair route, form field robot_id; before /:id so that "repair" is not taken for an id.
+        router.post("/v1/robots/repair").handler(body).handler(this::repairFromForm);
+        Problems.methodNotAllowed(router, "/v1/robots/repair", "POST");
+
+        router.get("/v1/robots/:id").handler(this::getRobot);
+        router.patch("/v1/robots/:id").handler(body).handler(this::renameRobot);
+        router.delete("/v1/robots/:id").handler(this::deleteRobot);
+        Problems.methodNotAllowed(router, "/v1/robots/:id", "GET, PATCH, DELETE");
+
+        router.post("/v1/robots/:id/repair").handler(this::repairRobot);
+        Problems.methodNotAllowed(router, "/v1/robots/:id/repair", "POST");
+    }
+
+    private void getRobot(RoutingContext ctx) {
+        long id = RobotRequests.id(ctx);
+        robots.find(id)
+                .map(robot -> robot.orElseThrow(() -> missing(id)))
+                .onSuccess(robot -> {
+                    // Counted only once the 200 is written, and off the response's path.
+                    background.after(ctx, BackgroundTask.of("count reference to robot " + id, () -> {
+                        references.record(id);
+                        return Future.succeededFuture();
+                    }));
+                    send(ctx, 200, new JsonObject()
+                            .put("message", "Robot is %s.".formatted(robot.name()))
+                            .mergeIn(robot.toJson()));
+                })
+                .onFailure(ctx::fail);
+    }
+
+    private void listRobots(RoutingContext ctx) {
+        int limit = RobotRequests.limit(ctx);
+        long after = RobotRequests.after(ctx);
+        // One row more than the page tells whether there is a next page.
+        robots.page(after, limit + 1)
+                .onSuccess(rows -> {
+                    List<Robot> page = rows.subList(0, Math.min(limit, rows.size()));
+                    String next = rows.size() > limit
+                            ? "/v1/robots?limit=%d&after=%d".formatted(limit, page.getLast().id())
+                            : null;
+                    var robotsJson = new JsonArray();
+                    page.forEach(robot -> robotsJson.add(robot.toJson()));
+                    send(ctx, 200, new JsonObject().put("robots", robotsJson).put("next", next));
+                })
+                .onFailure(ctx::fail);
+    }
+
+    private void createRobot(RoutingContext ctx) {
+        String name = RobotRequests.name(ctx);
+        robots.create(name)
+                .onSuccess(robot -> {
+                    ctx.response().putHeader("Location", "/v1/robots/" + robot.id());
+                    send(ctx, 201, robot.toJson());
+                })
+                .onFailure(ctx::fail);
+    }
+
+    private void renameRobot(RoutingContext ctx) {
+        long id = RobotRequests.id(ctx);
+        String name = RobotRequests.name(ctx);
+        robots.rename(id, name)
+                .map(robot -> robot.orElseThrow(() -> missing(id)))
+                .onSuccess(robot -> send(ctx, 200, robot.toJson()))
+                .onFailure(ctx::fail);
+    }
+
+    private void deleteRobot(RoutingContext ctx) {
+        long id = RobotRequests.id(ctx);
+        robots.delete(id)
+                .compose(deleted -> deleted ? Future.succeededFuture() : Future.failedFuture(missing(id)))
+                .onSuccess(deleted -> ctx.response().setStatusCode(204).end())
+                .onFailure(ctx::fail);
+    }
+
+    private void repairRobot(RoutingContext ctx) {
+        startRepair(ctx, RobotRequests.id(ctx));
+    }
+
+    private void repairFromForm(RoutingContext ctx) {
+        startRepair(ctx, RobotRequests.formRobotId(ctx));
+    }
+
+    /** Answers 202 at once; the repair itself runs after the response, as in the seed. */
+    private void startRepair(RoutingContext ctx, long id) {
+        robots.find(id)
+                .map(robot -> robot.orElseThrow(() -> missing(id)))
+                .onSuccess(robot -> {
+                    background.after(ctx, BackgroundTask.of("repair robot " + id, () -> robots.recordRepair(id)));
+                    send(ctx, 202, new JsonObject().put("message", "Start repairing %s.".formatted(robot.name())));
+                })
+                .onFailure(ctx::fail);
+    }
+
+    private static Problem missing(long id) {
+        return Problem.notFound("There is no robot with id %d.".formatted(id));
+    }
+
+    private static void send(RoutingContext ctx, int status, JsonObject body) {
+        ctx.response().setStatusCode(status).putHeader("Content-Type", JSON).end(body.toBuffer());
+    }
+}

@@ -1,0 +1,83 @@
+package dev.robots.system;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every setting of the service, read from the environment in this one place. The README's configuration table lists
+ * the same variables with the same defaults.
+ *
+ * @param port           {@code PORT}: where HTTP is served (Cloud Run sets it); 0 picks a free port
+ * @param host           {@code HOST}: the address to bind
+ * @param databaseUrl    {@code DATABASE_URL}: PostgreSQL; empty means the embedded H2 database in {@code dataDir}
+ * @param dataDir        {@code DATA_DIR}: where the embedded database keeps its file
+ * @param dbPoolSize     {@code DB_POOL_SIZE}: database connections per instance
+ * @param dbTimeout      {@code DB_TIMEOUT_MS}: connect and pool-wait limit; past it a request gets 503
+ * @param shutdownTimeout {@code SHUTDOWN_TIMEOUT}: seconds from SIGTERM to exit, inside Cloud Run's 10 s
+ * @param countFlush     {@code COUNT_FLUSH_MS}: how often recorded references are written to the database
+ * @param countDelay     {@code COUNT_DELAY_MS}: the seed's demonstration delay before a reference becomes visible
+ */
+public record Config(
+        int port,
+        String host,
+        Optional<String> databaseUrl,
+        Path dataDir,
+        int dbPoolSize,
+        Duration dbTimeout,
+        Duration shutdownTimeout,
+        Duration countFlush,
+        Duration countDelay) {
+
+    /** The largest request body accepted; a robot is a name of at most 100 characters. */
+    public static final int BODY_LIMIT_BYTES = 16 * 1024;
+
+    public static Config fromEnvironment() {
+        return from(System.getenv());
+    }
+
+    /** Reads the settings from {@code env}; a value that cannot be used stops the start with a clear message. */
+    public static Config from(Map<String, String> env) {
+        var reader = new Reader(env);
+        return new Config(
+                reader.integer("PORT", 8080, 0, 65535),
+                reader.string("HOST", "0.0.0.0"),
+                Optional.ofNullable(env.get("DATABASE_URL")).map(String::strip).filter(s -> !s.isEmpty()),
+                Path.of(reader.string("DATA_DIR", "./data")),
+                reader.integer("DB_POOL_SIZE", 8, 1, 1000),
+                Duration.ofMillis(reader.integer("DB_TIMEOUT_MS", 2000, 100, 600_000)),
+                Duration.ofSeconds(reader.integer("SHUTDOWN_TIMEOUT", 8, 1, 3600)),
+                Duration.ofMillis(reader.integer("COUNT_FLUSH_MS", 1000, 10, 3_600_000)),
+                Duration.ofMillis(reader.integer("COUNT_DELAY_MS", 0, 0, 3_600_000)));
+    }
+
+    private record Reader(Map<String, String> env) {
+        String string(String name, String fallback) {
+            String value = env.get(name);
+            return value == null || value.isBlank() ? fallback : value.strip();
+        }
+
+        int integer(String name, int fallback, int min, int max) {
+            String value = string(name, null);
+            if (value == null) {
+                return fallback;
+            }
+            int parsed;
+            try {
+                parsed = Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                throw outOfRange(name, min, max, value, e);
+            }
+            if (parsed < min || parsed > max) {
+                throw outOfRange(name, min, max, value, null);
+            }
+            return parsed;
+        }
+
+        private static IllegalArgumentException outOfRange(String name, int min, int max, String value, Throwable cause) {
+            return new IllegalArgumentException(
+                    "%s must be a whole number from %d to %d, not '%s'".formatted(name, min, max, value), cause);
+        }
+    }
+}

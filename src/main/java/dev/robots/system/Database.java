@@ -1,0 +1,140 @@
+package dev.robots.system;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.jdbcclient.JDBCConnectOptions;
+import io.vertx.jdbcclient.JDBCPool;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.Files;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLTransientConnectionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Logger;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The connection pool and the schema. {@link #open} migrates the schema with Flyway (JDBC, on a worker thread), then
+ * opens the pool: the reactive client for PostgreSQL, the JDBC pool for the embedded H2 database.
+ */
+public final class Database {
+    private static final Logger LOG = Logger.getLogger(Database.class.getName());
+
+    private final Pool pool;
+    private final Dialect dialect;
+    private final String description;
+
+    private Database(Pool pool, Dialect dialect, String description) {
+        this.pool = pool;
+        this.dialect = dialect;
+        this.description = description;
+    }
+
+    public static Future<Database> open(Vertx vertx, Config config) {
+        DatabaseTarget target;
+        try {
+            target = DatabaseTarget.of(config);
+        } catch (IllegalArgumentException e) {
+            return Future.failedFuture(e);
+        }
+        return vertx.executeBlocking(() -> migrate(target, config), false)
+                .map(v -> new Database(pool(vertx, target, config), target.dialect(), target.describe()));
+    }
+
+    private static Void migrate(DatabaseTarget target, Config config) throws IOException {
+        if (target.dialect() == Dialect.H2) {
+            Files.createDirectories(config.dataDir());
+        }
+        var flyway = Flyway.configure()
+                .dataSource(target.jdbcUrl(), target.user(), target.password())
+                .locations(target.dialect().migrationLocations())
+                .connectRetries(0)
+                // A database the seed app created already has its robots table: adopt it, then migrate it.
+                .baselineOnMigrate(true)
+                .baselineVersion("0")
+                .load();
+        var result = flyway.migrate();
+        LOG.info(() -> "Schema at version %s (%d migrations applied now)"
+                .formatted(flyway.info().current().getVersion(), result.migrationsExecuted));
+        return null;
+    }
+
+    private static Pool pool(Vertx vertx, DatabaseTarget target, Config config) {
+        int timeoutMs = (int) config.dbTimeout().toMillis();
+        var poolOptions = new PoolOptions()
+                .setMaxSize(config.dbPoolSize())
+                .setConnectionTimeout(timeoutMs)
+                .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS);
+        return switch (target.dialect()) {
+            case POSTGRESQL -> PgBuilder.pool()
+                    .with(poolOptions)
+                    .with(new NetClientOptions().setConnectTimeout(timeoutMs))
+                    .connectingTo(target.pgOptions()
+                            .setCachePreparedStatements(true)
+                            .setPipeliningLimit(256))
+                    .using(vertx)
+                    .build();
+            case H2 -> JDBCPool.pool(vertx,
+                    new JDBCConnectOptions()
+                            .setJdbcUrl(target.jdbcUrl())
+                            .setUser(target.user())
+                            .setPassword(target.password()),
+                    poolOptions);
+        };
+    }
+
+    public Pool pool() {
+        return pool;
+    }
+
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    /** Which database this is, for the startup line; never the password. */
+    public String description() {
+        return description;
+    }
+
+    public Future<Void> close() {
+        return pool.close();
+    }
+
+    /**
+     * Whether a failure means the database could not be reached (the caller should retry later) rather than a bug.
+     */
+    public static boolean isUnavailable(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException
+                    || t instanceof ClosedChannelException
+                    || t instanceof TimeoutException
+                    || t instanceof io.netty.channel.ConnectTimeoutException
+                    || t instanceof SQLTransientConnectionException
+                    || t instanceof SQLNonTransientConnectionException) {
+                return true;
+            }
+            if (t instanceof PgException pg && isConnectionState(pg.getSqlState())) {
+                return true;
+            }
+            if (t instanceof SQLException sql && isConnectionState(sql.getSQLState())) {
+                return true;
+            }
+            if (t instanceof io.vertx.core.VertxException && "Connection is closed".equals(t.getMessage())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** SQLSTATE class 08 (connection exception) and 57P (operator intervention: shutdown, restart). */
+    private static boolean isConnectionState(String state) {
+        return state != null && (state.startsWith("08") || state.startsWith("57P"));
+    }
+}

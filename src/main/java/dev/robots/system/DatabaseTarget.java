@@ -1,0 +1,52 @@
+package dev.robots.system;
+
+import io.vertx.pgclient.PgConnectOptions;
+import java.net.URI;
+import java.nio.file.Path;
+
+/**
+ * Where the data lives, worked out from {@code DATABASE_URL} (or its absence): the reactive client's options for
+ * PostgreSQL, and the JDBC URL that Flyway and the embedded pool use.
+ */
+record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String password, PgConnectOptions pgOptions) {
+
+    static DatabaseTarget of(Config config) {
+        return config.databaseUrl().map(DatabaseTarget::postgres).orElseGet(() -> embedded(config.dataDir()));
+    }
+
+    /** Accepts {@code postgres://}, {@code postgresql://} (the seed's form) and {@code jdbc:postgresql://} URLs. */
+    static DatabaseTarget postgres(String url) {
+        String uri = url.startsWith("jdbc:") ? url.substring("jdbc:".length()) : url;
+        if (!uri.startsWith("postgres://") && !uri.startsWith("postgresql://")) {
+            throw new IllegalArgumentException(
+                    "DATABASE_URL must start with postgres://, postgresql:// or jdbc:postgresql://, not '"
+                            + mask(url) + "'");
+        }
+        PgConnectOptions options = PgConnectOptions.fromUri(uri);
+        String query = URI.create(uri).getRawQuery();
+        String jdbcUrl = "jdbc:postgresql://%s:%d/%s%s".formatted(
+                options.getHost(), options.getPort(), options.getDatabase(), query == null ? "" : "?" + query);
+        return new DatabaseTarget(Dialect.POSTGRESQL, jdbcUrl, options.getUser(), options.getPassword(), options);
+    }
+
+    static DatabaseTarget embedded(Path dataDir) {
+        // PostgreSQL mode with lower-case names lets the one SQL text (and the row mapping) serve both databases.
+        String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("robots")
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
+        return new DatabaseTarget(Dialect.H2, url, "sa", "", null);
+    }
+
+    /** For logs: the database and where it is, never the password. */
+    String describe() {
+        return switch (dialect) {
+            case POSTGRESQL -> "PostgreSQL postgresql://%s@%s:%d/%s".formatted(
+                    pgOptions.getUser(), pgOptions.getHost(), pgOptions.getPort(), pgOptions.getDatabase());
+            case H2 -> "embedded H2 " + jdbcUrl.substring(0, jdbcUrl.indexOf(';'));
+        };
+    }
+
+    /** Hides the password of a URL of the form scheme://user:password@host. */
+    static String mask(String url) {
+        return url.replaceAll("//([^:/@]*):[^@/]*@", "//$1:***@");
+    }
+}

@@ -1,0 +1,54 @@
+package dev.robots.system;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Probes for Cloud Run and Kubernetes. {@code /healthz}: the process answers. {@code /readyz}: it should get traffic,
+ * meaning the database answers (the schema was migrated before the server started) and no shutdown has begun.
+ *
+ * <pre>
+ * curl localhost:8080/healthz
+ * curl localhost:8080/readyz
+ * </pre>
+ */
+public final class Health {
+    private final Database database;
+    private volatile boolean shuttingDown;
+
+    public Health(Database database) {
+        this.database = database;
+    }
+
+    public void mount(Router router) {
+        router.get("/healthz").handler(this::live);
+        router.get("/readyz").handler(this::ready);
+    }
+
+    /** From now on, readiness fails: traffic should go elsewhere. */
+    public void shuttingDown() {
+        shuttingDown = true;
+    }
+
+    private void live(RoutingContext ctx) {
+        send(ctx, 200, "up");
+    }
+
+    private void ready(RoutingContext ctx) {
+        if (shuttingDown) {
+            send(ctx, 503, "shutting down");
+            return;
+        }
+        database.pool().query("SELECT 1").execute()
+                .onSuccess(rows -> send(ctx, 200, "ready"))
+                .onFailure(e -> send(ctx, 503, "database unavailable"));
+    }
+
+    private static void send(RoutingContext ctx, int status, String state) {
+        ctx.response().setStatusCode(status)
+                .putHeader("Content-Type", "application/json; charset=utf-8")
+                .putHeader("Cache-Control", "no-store")
+                .end(new JsonObject().put("status", state).encode());
+    }
+}

@@ -1,0 +1,47 @@
+package dev.robots.system;
+
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.Map;
+
+/**
+ * A client-facing failure: an RFC 9457 problem with a sentence a person understands. Throwing it (or failing a
+ * future with it) anywhere in a request ends that request with this answer; it is not logged as an error.
+ */
+public final class Problem extends RuntimeException {
+    private final int status;
+    private final Map<String, String> headers;
+
+    public Problem(int status, String detail) {
+        this(status, detail, Map.of());
+    }
+
+    public Problem(int status, String detail, Map<String, String> headers) {
+        super(detail, null, false, false);
+        this.status = status;
+        this.headers = headers;
+    }
+
+    public static Problem badRequest(String detail) {
+        return new Problem(400, detail);
+    }
+
+    public static Problem notFound(String detail) {
+        return new Problem(404, detail);
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String title() {
+        return HttpResponseStatus.valueOf(status).reasonPhrase();
+    }
+
+    public String detail() {
+        return getMessage();
+    }
+
+    public Map<String, String> headers() {
+        return headers;
+    }
+}

@@ -1,0 +1,90 @@
+package dev.robots.system;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The one place where failures become answers: every error the service gives is {@code application/problem+json}
+ * (RFC 9457), never a stack trace. Client mistakes are {@link Problem}s; a database that cannot be reached is a 503
+ * with {@code Retry-After}; anything else is a bug, logged once with its request id and answered with a 500.
+ */
+public final class Problems {
+    private static final Logger LOG = Logger.getLogger(Problems.class.getName());
+    public static final String CONTENT_TYPE = "application/problem+json";
+    static final String RETRY_AFTER_SECONDS = "2";
+
+    private Problems() {
+    }
+
+    /** Installs the failure handling on {@code router}: route failures, unknown routes, and Vert.x's own statuses. */
+    public static void install(Router router) {
+        router.route().failureHandler(Problems::handle);
+        router.errorHandler(404, ctx -> send(ctx, Problem.notFound(
+                "There is nothing at %s.".formatted(ctx.request().path()))));
+        router.errorHandler(500, Problems::handle);
+    }
+
+    /** A route that answers 405 with the methods the path does accept; add it after the path's real routes. */
+    public static void methodNotAllowed(Router router, String path, String allow) {
+        router.route(path).handler(ctx -> send(ctx, new Problem(405,
+                "%s does not accept %s; it accepts %s.".formatted(ctx.request().path(), ctx.request().method(), allow),
+                Map.of("Allow", allow))));
+    }
+
+    private static void handle(RoutingContext ctx) {
+        send(ctx, toProblem(ctx));
+    }
+
+    private static Problem toProblem(RoutingContext ctx) {
+        Throwable failure = ctx.failure();
+        if (failure instanceof Problem problem) {
+            return problem;
+        }
+        if (failure != null && Database.isUnavailable(failure)) {
+            LOG.warning(() -> "Database unavailable for %s %s [request %s]: %s".formatted(
+                    ctx.request().method(), ctx.request().path(), RequestIds.of(ctx), failure));
+            return new Problem(503, "The database cannot be reached right now; try again shortly.",
+                    Map.of("Retry-After", RETRY_AFTER_SECONDS));
+        }
+        int status = ctx.statusCode();
+        if (failure == null && status >= 400 && status < 500) {
+            return new Problem(status, describe(status));
+        }
+        String requestId = RequestIds.of(ctx);
+        LOG.log(Level.SEVERE, "Unexpected failure of %s %s [request %s]".formatted(
+                ctx.request().method(), ctx.request().path(), requestId), failure);
+        return new Problem(500, "Something went wrong on our side; the request id is " + requestId + ".");
+    }
+
+    /** Sentences for the statuses Vert.x Web itself fails a request with. */
+    private static String describe(int status) {
+        return switch (status) {
+            case 413 -> "The request body is larger than %d bytes.".formatted(Config.BODY_LIMIT_BYTES);
+            case 400 -> "The request could not be read.";
+            default -> "The request was refused.";
+        };
+    }
+
+    public static void send(RoutingContext ctx, Problem problem) {
+        var response = ctx.response();
+        if (response.headWritten()) {
+            // The head is already sent and cannot be replaced: reset, so the client sees a failure, not a cut body.
+            response.reset();
+            return;
+        }
+        problem.headers().forEach(response::putHeader);
+        response.setStatusCode(problem.status())
+                .putHeader("Content-Type", CONTENT_TYPE)
+                .end(new JsonObject()
+                        .put("type", "about:blank")
+                        .put("title", problem.title())
+                        .put("status", problem.status())
+                        .put("detail", problem.detail())
+                        .put("instance", ctx.request().path())
+                        .encode());
+    }
+}

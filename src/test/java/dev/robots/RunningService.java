@@ -1,0 +1,115 @@
+package dev.robots;
+
+import dev.robots.system.Config;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/** The real service on a free port of 127.0.0.1, and an HTTP client for it. */
+public final class RunningService implements AutoCloseable {
+    private static final HttpClient HTTP = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+
+    private final Application app;
+    private final URI base;
+    private boolean stopped;
+
+    private RunningService(Application app) {
+        this.app = app;
+        this.base = URI.create("http://127.0.0.1:" + app.port());
+    }
+
+    /** Starts the service on {@code database}, with settings in {@code overrides} on top. */
+    public static RunningService start(TestDatabase database, Map<String, String> overrides) {
+        var env = new HashMap<String, String>();
+        env.put("PORT", "0");
+        env.put("HOST", "127.0.0.1");
+        env.put("COUNT_FLUSH_MS", "100");
+        env.putAll(database.env());
+        env.putAll(overrides);
+        return new RunningService(Application.start(Config.from(env)));
+    }
+
+    public static RunningService start(TestDatabase database) {
+        return start(database, Map.of());
+    }
+
+    public Application app() {
+        return app;
+    }
+
+    public URI uri(String path) {
+        return base.resolve(path);
+    }
+
+    public HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).GET());
+    }
+
+    public HttpResponse<String> send(String method, String path, String contentType, String body) {
+        var request = HttpRequest.newBuilder(uri(path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        return send(request);
+    }
+
+    public HttpResponse<String> sendJson(String method, String path, String json) {
+        return send(method, path, "application/json", json);
+    }
+
+    public HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return HTTP.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Creates a robot and answers its id. */
+    public long create(String name) {
+        var response = sendJson("POST", "/v1/robots", new JsonObject().put("name", name).encode());
+        if (response.statusCode() != 201) {
+            throw new IllegalStateException("create answered " + response.statusCode() + ": " + response.body());
+        }
+        return new JsonObject(response.body()).getLong("id");
+    }
+
+    /** The robot's count as the database holds it, once every recorded reference is flushed. */
+    public long flushedCount(long id) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (app.pendingReferences() > 0 || app.background().pending() > 0) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("references still pending: " + app.pendingReferences());
+            }
+            Thread.sleep(20);
+        }
+        return new JsonObject(get("/v1/robots/" + id).body()).getLong("count");
+    }
+
+    public void stop() {
+        if (!stopped) {
+            stopped = true;
+            app.stop();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}

@@ -1,0 +1,7 @@
+package dev.robots.robots;
+
+class PostgresRobotsApiTest extends RobotsApiContract {
+    PostgresRobotsApiTest() {
+        super("postgresql");
+    }
+}

@@ -1,0 +1,344 @@
+package dev.robots.robots;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.robots.RunningService;
+import dev.robots.TestDatabase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The API of version 1, over HTTP against the real service; run on each database by a subclass. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class RobotsApiContract {
+    private final String kind;
+    private TestDatabase database;
+    RunningService service;
+
+    RobotsApiContract(String kind) {
+        this.kind = kind;
+    }
+
+    @BeforeAll
+    void start() {
+        database = TestDatabase.create(kind);
+        service = RunningService.start(database);
+    }
+
+    @AfterAll
+    void stop() {
+        if (service != null) {
+            service.stop();
+        }
+        if (database != null) {
+            database.close();
+        }
+    }
+
+    // --- create ---------------------------------------------------------------------------------------------------
+
+    @Test
+    void post_creates_a_robot_with_201_and_its_location() {
+        Instant before = Instant.now().minusSeconds(5);
+        var response = service.sendJson("POST", "/v1/robots", "{\"name\": \"  R2-D2 \"}");
+
+        assertThat(response.statusCode()).isEqualTo(201);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json; charset=utf-8");
+        var robot = new JsonObject(response.body());
+        assertThat(robot.fieldNames()).containsExactly("id", "name", "count", "created_at", "repairs", "repaired_at");
+        assertThat(robot.getLong("id")).isPositive();
+        assertThat(robot.getString("name")).isEqualTo("R2-D2");
+        assertThat(robot.getLong("count")).isZero();
+        assertThat(robot.getString("created_at")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+        assertThat(Instant.parse(robot.getString("created_at"))).isBetween(before, Instant.now().plusSeconds(5));
+        assertThat(response.headers().firstValue("Location")).hasValue("/v1/robots/" + robot.getLong("id"));
+    }
+
+    @Test
+    void each_robot_gets_its_own_creation_time() throws InterruptedException {
+        long first = service.create("first");
+        Thread.sleep(30);
+        long second = service.create("second");
+
+        assertThat(robot(first).getString("created_at")).isNotEqualTo(robot(second).getString("created_at"));
+    }
+
+    @Test
+    void a_name_of_exactly_100_characters_is_accepted_and_counted_in_characters_not_bytes() {
+        String name = "ロ".repeat(100);
+        var response = service.sendJson("POST", "/v1/robots", new JsonObject().put("name", name).encode());
+
+        assertThat(response.statusCode()).isEqualTo(201);
+        assertThat(new JsonObject(response.body()).getString("name")).isEqualTo(name);
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {
+        "{\"name\": \"R2\"",            // malformed
+        "[\"R2-D2\"]",                  // not an object
+        "\"R2-D2\"",                    // not an object
+        "{}",                           // missing name
+        "{\"name\": 123}",              // not a string
+        "{\"name\": null}",
+        "{\"name\": {\"first\": \"R2\"}}",
+        "{\"name\": \"   \"}",          // blank
+        "{\"name\": \"R2\"} trailing",   // garbage after the JSON
+        "{\"name\": \"R2\"}{}",
+        "{\"name\": \"R2\", \"name\": \"D2\"}", // duplicate key
+        "{\"name\": \"R2\", \"colour\": \"blue\"}", // unknown field
+        "{\"name\": \"R2\\u0007\"}",     // control character
+        ""                              // empty body
+    })
+    void a_bad_body_is_a_400_problem(String body) {
+        assertProblem(service.sendJson("POST", "/v1/robots", body), 400);
+    }
+
+    @Test
+    void a_name_over_100_characters_is_a_400_that_says_so() {
+        var response = service.sendJson("POST", "/v1/robots", "{\"name\": \"" + "x".repeat(101) + "\"}");
+
+        assertProblem(response, 400);
+        assertThat(detail(response)).contains("at most 100 characters");
+    }
+
+    @Test
+    void an_unknown_field_is_named_in_the_problem() {
+        assertThat(detail(service.sendJson("POST", "/v1/robots", "{\"name\": \"R2\", \"colour\": \"blue\"}")))
+                .contains("'colour'");
+    }
+
+    @Test
+    void a_body_that_is_not_json_is_a_415() {
+        assertProblem(service.send("POST", "/v1/robots", "text/plain", "{\"name\": \"R2\"}"), 415);
+        assertProblem(service.send("POST", "/v1/robots", null, "{\"name\": \"R2\"}"), 415);
+        assertProblem(service.send("PATCH", "/v1/robots/1", "application/x-www-form-urlencoded", "name=R2"), 415);
+    }
+
+    @Test
+    void a_json_content_type_with_utf8_charset_is_accepted() {
+        assertThat(service.send("POST", "/v1/robots", "application/json; charset=UTF-8", "{\"name\": \"R2\"}")
+                .statusCode()).isEqualTo(201);
+    }
+
+    @Test
+    void a_body_over_the_limit_is_a_413() {
+        String huge = "{\"name\": \"" + "x".repeat(20_000) + "\"}";
+        assertProblem(service.sendJson("POST", "/v1/robots", huge), 413);
+    }
+
+    // --- read -----------------------------------------------------------------------------------------------------
+
+    @Test
+    void get_answers_the_seeds_message_and_the_robot() {
+        long id = service.create("R2-D2");
+        var response = service.get("/v1/robots/" + id);
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json; charset=utf-8");
+        var body = new JsonObject(response.body());
+        assertThat(body.fieldNames()).first().isEqualTo("message");
+        assertThat(body.getString("message")).isEqualTo("Robot is R2-D2.");
+        assertThat(body.getLong("id")).isEqualTo(id);
+        assertThat(body.getString("name")).isEqualTo("R2-D2");
+        assertThat(body.getLong("count")).isNotNegative();
+    }
+
+    @Test
+    void get_of_a_missing_robot_is_a_404() {
+        var response = service.get("/v1/robots/999999999");
+        assertProblem(response, 404);
+        assertThat(detail(response)).isEqualTo("There is no robot with id 999999999.");
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"abc", "0", "-1", "1.5", "1e3", "+1", "9223372036854775808", "99999999999999999999999",
+        "%20", "0x10"})
+    void an_id_that_is_not_a_positive_64_bit_integer_is_a_400(String id) {
+        for (String method : new String[] {"GET", "PATCH", "DELETE"}) {
+            assertProblem(service.sendJson(method, "/v1/robots/" + id, "{\"name\": \"R2\"}"), 400);
+        }
+        assertProblem(service.send("POST", "/v1/robots/" + id + "/repair", null, null), 400);
+    }
+
+    @Test
+    void the_largest_id_is_valid_and_simply_missing() {
+        assertProblem(service.get("/v1/robots/9223372036854775807"), 404);
+    }
+
+    // --- list -----------------------------------------------------------------------------------------------------
+
+    @Test
+    void list_pages_through_all_robots_in_id_order() {
+        for (int i = 0; i < 5; i++) {
+            service.create("page-" + i);
+        }
+        var seen = new java.util.ArrayList<Long>();
+        String next = "/v1/robots?limit=2";
+        int pages = 0;
+        while (next != null) {
+            var response = service.get(next);
+            assertThat(response.statusCode()).isEqualTo(200);
+            var body = new JsonObject(response.body());
+            JsonArray robots = body.getJsonArray("robots");
+            assertThat(robots.size()).isBetween(1, 2);
+            robots.forEach(r -> seen.add(((JsonObject) r).getLong("id")));
+            next = body.getString("next");
+            pages++;
+        }
+        assertThat(seen).isSorted().doesNotHaveDuplicates().hasSizeGreaterThanOrEqualTo(5);
+        assertThat(pages).isEqualTo((seen.size() + 1) / 2);
+    }
+
+    @Test
+    void the_next_link_names_the_limit_and_the_last_id() {
+        long a = service.create("a");
+        service.create("b");
+        var body = new JsonObject(service.get("/v1/robots?limit=1&after=" + (a - 1)).body());
+
+        assertThat(body.getJsonArray("robots").getJsonObject(0).getLong("id")).isEqualTo(a);
+        assertThat(body.getString("next")).isEqualTo("/v1/robots?limit=1&after=" + a);
+    }
+
+    @Test
+    void the_last_page_has_no_next() {
+        var body = new JsonObject(service.get("/v1/robots?limit=500&after=9223372036854775806").body());
+        assertThat(body.getJsonArray("robots")).isEmpty();
+        assertThat(body.containsKey("next")).isTrue();
+        assertThat(body.getValue("next")).isNull();
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"limit=0", "limit=501", "limit=abc", "limit=-1", "limit=", "limit=1&limit=2",
+        "after=abc", "after=-1", "after=1.5", "after=99999999999999999999"})
+    void bad_page_parameters_are_a_400(String query) {
+        assertProblem(service.get("/v1/robots?" + query), 400);
+    }
+
+    // --- change ---------------------------------------------------------------------------------------------------
+
+    @Test
+    void patch_renames_a_robot() {
+        long id = service.create("R2-D2");
+        var response = service.sendJson("PATCH", "/v1/robots/" + id, "{\"name\": \"C-3PO\"}");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(new JsonObject(response.body()).getString("name")).isEqualTo("C-3PO");
+        assertThat(robot(id).getString("name")).isEqualTo("C-3PO");
+    }
+
+    @Test
+    void patch_of_a_missing_robot_is_a_404_and_a_bad_patch_a_400() {
+        assertProblem(service.sendJson("PATCH", "/v1/robots/999999999", "{\"name\": \"C-3PO\"}"), 404);
+        long id = service.create("R2-D2");
+        assertProblem(service.sendJson("PATCH", "/v1/robots/" + id, "{\"name\": \"\"}"), 400);
+        assertThat(robot(id).getString("name")).isEqualTo("R2-D2");
+    }
+
+    @Test
+    void delete_removes_a_robot_with_204() {
+        long id = service.create("doomed");
+        var response = service.send("DELETE", "/v1/robots/" + id, null, null);
+
+        assertThat(response.statusCode()).isEqualTo(204);
+        assertThat(response.body()).isEmpty();
+        assertProblem(service.get("/v1/robots/" + id), 404);
+        assertProblem(service.send("DELETE", "/v1/robots/" + id, null, null), 404);
+    }
+
+    // --- repair ---------------------------------------------------------------------------------------------------
+
+    @Test
+    void repair_answers_202_and_the_repair_shows_on_the_robot() throws InterruptedException {
+        long id = service.create("R2-D2");
+        var response = service.send("POST", "/v1/robots/" + id + "/repair", null, null);
+
+        assertThat(response.statusCode()).isEqualTo(202);
+        assertThat(new JsonObject(response.body()).getString("message")).isEqualTo("Start repairing R2-D2.");
+        var repaired = eventually(() -> robot(id), r -> r.getLong("repairs") == 1);
+        assertThat(repaired.getString("repaired_at")).isNotNull();
+    }
+
+    @Test
+    void the_seeds_form_repair_route_still_works() throws InterruptedException {
+        long id = service.create("R2-D2");
+        var response = service.send("POST", "/v1/robots/repair", "application/x-www-form-urlencoded",
+                "robot_id=" + id);
+
+        assertThat(response.statusCode()).isEqualTo(202);
+        assertThat(new JsonObject(response.body()).getString("message")).isEqualTo("Start repairing R2-D2.");
+        eventually(() -> robot(id), r -> r.getLong("repairs") == 1);
+    }
+
+    @Test
+    void repair_of_a_missing_robot_is_a_404_and_a_bad_form_a_400_or_415() {
+        assertProblem(service.send("POST", "/v1/robots/999999999/repair", null, null), 404);
+        String form = "application/x-www-form-urlencoded";
+        assertProblem(service.send("POST", "/v1/robots/repair", form, "robot_id=999999999"), 404);
+        assertProblem(service.send("POST", "/v1/robots/repair", form, ""), 400);
+        assertProblem(service.send("POST", "/v1/robots/repair", form, "robot_id=abc"), 400);
+        assertProblem(service.send("POST", "/v1/robots/repair", form, "robot_id=1&robot_id=2"), 400);
+        assertProblem(service.send("POST", "/v1/robots/repair", "application/json", "{\"robot_id\": 1}"), 415);
+    }
+
+    // --- routes ---------------------------------------------------------------------------------------------------
+
+    @Test
+    void an_unknown_route_is_a_404_problem() {
+        assertProblem(service.get("/v2/robots"), 404);
+        assertProblem(service.get("/v1/robots/1/arms"), 404);
+    }
+
+    @Test
+    void a_wrong_method_is_a_405_with_allow() {
+        assertAllow(service.send("PUT", "/v1/robots/1", "application/json", "{}"), "GET, PATCH, DELETE");
+        assertAllow(service.send("DELETE", "/v1/robots", null, null), "GET, POST");
+        assertAllow(service.get("/v1/robots/1/repair"), "POST");
+        assertAllow(service.get("/v1/robots/repair"), "POST");
+    }
+
+    // --- helpers --------------------------------------------------------------------------------------------------
+
+    JsonObject robot(long id) {
+        var response = service.get("/v1/robots?limit=1&after=" + (id - 1));
+        return new JsonObject(response.body()).getJsonArray("robots").getJsonObject(0);
+    }
+
+    static void assertAllow(HttpResponse<String> response, String allow) {
+        assertProblem(response, 405);
+        assertThat(response.headers().firstValue("Allow")).hasValue(allow);
+    }
+
+    static void assertProblem(HttpResponse<String> response, int status) {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        var problem = new JsonObject(response.body());
+        assertThat(problem.getString("type")).isEqualTo("about:blank");
+        assertThat(problem.getInteger("status")).isEqualTo(status);
+        assertThat(problem.getString("title")).isNotBlank();
+        assertThat(problem.getString("detail")).isNotBlank().doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    static String detail(HttpResponse<String> response) {
+        return new JsonObject(response.body()).getString("detail");
+    }
+
+    static <T> T eventually(java.util.function.Supplier<T> read, java.util.function.Predicate<T> done)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        T value = read.get();
+        while (!done.test(value) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            value = read.get();
+        }
+        assertThat(done.test(value)).as("condition met within 10 s, last value %s", value).isTrue();
+        return value;
+    }
+}
