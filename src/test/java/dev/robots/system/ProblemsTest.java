@@ -1,0 +1,71 @@
+package dev.robots.system;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.SQLTransientConnectionException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** How failures that no handler turned into a problem reach the caller: a 500 for bugs, a 503 for the database. */
+class ProblemsTest {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static Vertx vertx;
+    private static HttpServer server;
+
+    @BeforeAll
+    static void start() {
+        vertx = Vertx.vertx();
+        Router router = Router.router(vertx);
+        Problems.install(router);
+        router.get("/bug").handler(ctx -> {
+            throw new IllegalStateException("secret internals");
+        });
+        router.get("/async-bug").handler(ctx -> Future.failedFuture(new NullPointerException("deep inside"))
+                .onFailure(ctx::fail));
+        router.get("/database-down").handler(ctx -> ctx.fail(new SQLTransientConnectionException("refused")));
+        server = vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").await();
+    }
+
+    @AfterAll
+    static void stop() {
+        vertx.close().await();
+    }
+
+    private static HttpResponse<String> get(String path, String requestId) throws Exception {
+        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.actualPort() + path));
+        if (requestId != null) {
+            request.header("X-Request-Id", requestId);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void a_bug_is_a_500_problem_with_the_request_id_and_no_internals() throws Exception {
+        for (String path : new String[] {"/bug", "/async-bug"}) {
+            var response = get(path, "req-42");
+            assertThat(response.statusCode()).isEqualTo(500);
+            assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+            assertThat(new JsonObject(response.body()).getString("detail")).contains("req-42");
+            assertThat(response.body()).doesNotContain("secret").doesNotContain("deep inside")
+                    .doesNotContain("Exception");
+        }
+    }
+
+    @Test
+    void an_unreachable_database_is_a_503_with_retry_after() throws Exception {
+        var response = get("/database-down", null);
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(response.headers().firstValue("Retry-After")).hasValue("2");
+        assertThat(new JsonObject(response.body()).getString("detail")).contains("database");
+    }
+}
