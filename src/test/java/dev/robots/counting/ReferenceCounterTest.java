@@ -1,0 +1,80 @@
+package dev.robots.counting;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class ReferenceCounterTest {
+
+    @Test
+    void references_are_summed_per_robot() {
+        var counter = new ReferenceCounter(0, () -> 1_000);
+        counter.record(1);
+        counter.record(2);
+        counter.record(1);
+
+        assertThat(counter.pending()).isEqualTo(3);
+        assertThat(counter.takeDue()).isEqualTo(Map.of(1L, 2L, 2L, 1L));
+        assertThat(counter.pending()).isZero();
+        assertThat(counter.takeDue()).isEmpty();
+    }
+
+    @Test
+    void a_delayed_reference_is_due_no_earlier_than_its_delay() {
+        var now = new AtomicLong(10_000);
+        var counter = new ReferenceCounter(12_000, now::get);
+        counter.record(7);
+
+        now.set(21_999);
+        assertThat(counter.takeDue()).isEmpty();
+        now.set(22_000);
+        assertThat(counter.takeDue()).isEqualTo(Map.of(7L, 1L));
+    }
+
+    @Test
+    void take_all_ignores_the_delay_so_a_shutdown_loses_nothing() {
+        var counter = new ReferenceCounter(60_000, () -> 0);
+        counter.record(7);
+
+        assertThat(counter.takeAll()).isEqualTo(Map.of(7L, 1L));
+    }
+
+    @Test
+    void concurrent_recording_and_taking_loses_and_doubles_nothing() throws Exception {
+        var counter = new ReferenceCounter(0);
+        int threads = 4;
+        int perThread = 200_000;
+        var taken = new HashMap<Long, Long>();
+        var done = new AtomicBoolean();
+        try (var pool = Executors.newFixedThreadPool(threads + 1)) {
+            var taker = pool.submit(() -> {
+                while (!done.get()) {
+                    counter.takeAll().forEach((id, n) -> taken.merge(id, n, Long::sum));
+                }
+            });
+            var recorders = new java.util.ArrayList<java.util.concurrent.Future<?>>();
+            for (int t = 0; t < threads; t++) {
+                recorders.add(pool.submit(() -> {
+                    for (int i = 0; i < perThread; i++) {
+                        counter.record(i % 5);
+                    }
+                }));
+            }
+            for (var recorder : recorders) {
+                recorder.get();
+            }
+            done.set(true);
+            taker.get();
+        }
+        counter.takeAll().forEach((id, n) -> taken.merge(id, n, Long::sum));
+
+        assertThat(taken.values().stream().mapToLong(Long::longValue).sum()).isEqualTo((long) threads * perThread);
+        assertThat(taken).containsOnlyKeys(0L, 1L, 2L, 3L, 4L);
+        assertThat(taken.values()).containsOnly((long) threads * perThread / 5);
+    }
+}
