@@ -89,8 +89,26 @@ public final class RunningService implements AutoCloseable {
         return new JsonObject(response.body()).getLong("id");
     }
 
-    /** The robot's count as the database holds it, once every recorded reference is flushed. */
+    /**
+     * The robot's count as the database holds it, once every reference this instance recorded is flushed. Read through
+     * the list, which counts nothing.
+     */
     public long flushedCount(long id) throws InterruptedException {
+        awaitFlushed();
+        var page = new JsonObject(get("/v1/robots?limit=1&after=" + (id - 1)).body()).getJsonArray("robots");
+        var robot = page.getJsonObject(0);
+        if (robot.getLong("id") != id) {
+            throw new IllegalStateException("no robot " + id);
+        }
+        return robot.getLong("count");
+    }
+
+    /**
+     * Waits until this instance has no background task and no reference left to write. A client can read a response
+     * a moment before the server's after-response handler has queued its task, so it first gives that moment.
+     */
+    public void awaitFlushed() throws InterruptedException {
+        Thread.sleep(100);
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (app.pendingReferences() > 0 || app.background().pending() > 0) {
             if (System.nanoTime() > deadline) {
@@ -98,7 +116,6 @@ public final class RunningService implements AutoCloseable {
             }
             Thread.sleep(20);
         }
-        return new JsonObject(get("/v1/robots/" + id).body()).getLong("count");
     }
 
     public void stop() {

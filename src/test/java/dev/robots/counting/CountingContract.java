@@ -1,0 +1,90 @@
+package dev.robots.counting;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.robots.Load;
+import dev.robots.RunningService;
+import dev.robots.TestDatabase;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Every 200 of GET /v1/robots/{id} counts exactly one reference; nothing else counts. Run on each database. */
+abstract class CountingContract {
+    private final String kind;
+    TestDatabase database;
+    RunningService service;
+
+    CountingContract(String kind) {
+        this.kind = kind;
+    }
+
+    @BeforeEach
+    void start() {
+        database = TestDatabase.create(kind);
+        service = RunningService.start(database, Map.of("COUNT_FLUSH_MS", "50"));
+    }
+
+    @AfterEach
+    void stop() {
+        service.stop();
+        database.close();
+    }
+
+    @Test
+    void thousands_of_concurrent_gets_are_each_counted_once() throws Exception {
+        var ids = new ArrayList<Long>();
+        for (int i = 0; i < 10; i++) {
+            ids.add(service.create("counted-" + i));
+        }
+        var targets = new ArrayList<>(ids);
+        targets.add(999_999_999L); // a missing robot: 404s count nothing
+
+        var load = new Load().run(List.of(service.uri("/")), targets, 5_000, 64);
+
+        assertThat(load.failures()).isZero();
+        assertThat(load.status(404)).isEqualTo(load.sent(999_999_999L));
+        for (long id : ids) {
+            assertThat(load.ok(id)).isPositive();
+            assertThat(service.flushedCount(id)).as("robot %d", id).isEqualTo(load.ok(id));
+        }
+    }
+
+    @Test
+    void lists_errors_and_other_routes_count_nothing() throws Exception {
+        long id = service.create("quiet");
+        service.get("/v1/robots");
+        service.get("/v1/robots?limit=1&after=" + (id - 1));
+        service.sendJson("PATCH", "/v1/robots/" + id, "{\"name\": \"still quiet\"}");
+        service.send("POST", "/v1/robots/" + id + "/repair", null, null);
+        service.get("/v1/robots/" + id + "x");
+
+        assertThat(service.flushedCount(id)).isZero();
+    }
+
+    @Test
+    void a_get_returns_what_the_database_held_and_the_count_follows_after_the_flush() throws Exception {
+        long id = service.create("watched");
+        var first = new JsonObject(service.get("/v1/robots/" + id).body());
+        assertThat(first.getLong("count")).isZero();
+
+        assertThat(service.flushedCount(id)).isEqualTo(1);
+    }
+
+    @Test
+    void references_to_a_deleted_robot_are_dropped_without_error() throws Exception {
+        var slow = RunningService.start(database, Map.of("COUNT_FLUSH_MS", "60000"));
+        try {
+            long id = slow.create("short-lived");
+            slow.get("/v1/robots/" + id);
+            assertThat(slow.app().pendingReferences()).isEqualTo(1);
+            assertThat(slow.send("DELETE", "/v1/robots/" + id, null, null).statusCode()).isEqualTo(204);
+        } finally {
+            slow.stop(); // the final flush writes the sum for a robot that is gone, and must not fail
+        }
+    }
+}

@@ -1,0 +1,7 @@
+package dev.robots.counting;
+
+class PostgresCountingTest extends CountingContract {
+    PostgresCountingTest() {
+        super("postgresql");
+    }
+}
