@@ -2,11 +2,13 @@ package dev.robots.system;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.jdbcclient.JDBCConnectOptions;
 import io.vertx.jdbcclient.JDBCPool;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.io.IOException;
@@ -115,18 +117,20 @@ public final class Database {
             if (t instanceof java.net.ConnectException
                     || t instanceof ClosedChannelException
                     || t instanceof TimeoutException
+                    || t instanceof ClosedConnectionException
                     || t instanceof io.netty.channel.ConnectTimeoutException
                     || t instanceof SQLTransientConnectionException
                     || t instanceof SQLNonTransientConnectionException) {
+                return true;
+            }
+            // The SQL client reports a connection that closed under it as a plain VertxException.
+            if (t instanceof VertxException && t.getMessage() != null && t.getMessage().startsWith("Connection is ")) {
                 return true;
             }
             if (t instanceof PgException pg && isConnectionState(pg.getSqlState())) {
                 return true;
             }
             if (t instanceof SQLException sql && isConnectionState(sql.getSQLState())) {
-                return true;
-            }
-            if (t instanceof io.vertx.core.VertxException && "Connection is closed".equals(t.getMessage())) {
                 return true;
             }
         }
