@@ -45,7 +45,7 @@ public final class Application {
         this.health = new Health(database);
         this.background = new BackgroundTasks(vertx);
         this.references = new ReferenceCounter(config.countDelay().toMillis());
-        this.flusher = new CountFlusher(vertx, database.pool(), references, config.countFlush());
+        this.flusher = new CountFlusher(vertx, database, references, config.countFlush());
     }
 
     /**

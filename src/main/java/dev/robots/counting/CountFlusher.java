@@ -1,10 +1,10 @@
 package dev.robots.counting;
 
+import dev.robots.system.Database;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -46,11 +46,11 @@ public final class CountFlusher {
         }
     }
 
-    public CountFlusher(Vertx vertx, Pool pool, ReferenceCounter counter, Duration interval) {
+    public CountFlusher(Vertx vertx, Database database, ReferenceCounter counter, Duration interval) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.counter = counter;
-        this.repository = new CountRepository(pool);
+        this.repository = new CountRepository(database.pool(), database.dialect());
         this.interval = interval;
     }
 

@@ -1,5 +1,6 @@
 package dev.robots.counting;
 
+import dev.robots.system.Dialect;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
@@ -12,9 +13,11 @@ import java.util.Map;
 /** Writes summed references to the robots table, one transaction per flush. */
 final class CountRepository {
     private final Pool pool;
+    private final Dialect dialect;
 
-    CountRepository(Pool pool) {
+    CountRepository(Pool pool, Dialect dialect) {
         this.pool = pool;
+        this.dialect = dialect;
     }
 
     /**
@@ -31,7 +34,7 @@ final class CountRepository {
         sums.entrySet().stream()
                 .sorted(Map.Entry.comparingByKey(Comparator.naturalOrder()))
                 .forEach(e -> updates.add(Map.of("id", e.getKey(), "n", e.getValue())));
-        return pool.withTransaction(conn -> alreadyApplied(conn, flushId).compose(applied -> applied
+        return dialect.inTransaction(pool, conn -> alreadyApplied(conn, flushId).compose(applied -> applied
                 ? Future.succeededFuture(false)
                 : SqlTemplate.forUpdate(conn, "INSERT INTO count_flushes (id) VALUES (#{id})")
                         .execute(Map.of("id", flushId))

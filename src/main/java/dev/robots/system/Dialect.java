@@ -1,5 +1,10 @@
 package dev.robots.system;
 
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import java.util.function.Function;
+
 /**
  * The few places where PostgreSQL and the embedded H2 (in PostgreSQL mode) need different SQL. Everything else is one
  * SQL text for both, written as a Vert.x SQL template.
@@ -22,6 +27,24 @@ public enum Dialect {
         return switch (this) {
             case POSTGRESQL -> statement + " RETURNING " + columns;
             case H2 -> "SELECT " + columns + " FROM FINAL TABLE (" + statement + ")";
+        };
+    }
+
+    /**
+     * Runs {@code work} in one transaction. On H2 the transaction is driven with SQL: Vert.x's JDBC pool (5.0.7)
+     * leaves a connection with auto-commit off after its own commit, so every later statement on that pooled
+     * connection would stay uncommitted and invisible to the others.
+     */
+    public <T> Future<T> inTransaction(Pool pool, Function<SqlConnection, Future<T>> work) {
+        return switch (this) {
+            case POSTGRESQL -> pool.withTransaction(work);
+            case H2 -> pool.withConnection(conn -> conn.query("SET AUTOCOMMIT FALSE").execute()
+                    .compose(begun -> work.apply(conn))
+                    .compose(
+                            result -> conn.query("COMMIT").execute().map(result),
+                            failure -> conn.query("ROLLBACK").execute()
+                                    .transform(rolledBack -> Future.<T>failedFuture(failure)))
+                    .eventually(() -> conn.query("SET AUTOCOMMIT TRUE").execute()));
         };
     }
 

@@ -64,7 +64,7 @@ class CountRepositoryTest {
     void a_flush_retried_with_the_same_id_is_applied_once() {
         Database db = open();
         long id = robots(db, 1).getFirst();
-        var repository = new CountRepository(db.pool());
+        var repository = new CountRepository(db.pool(), db.dialect());
         String flushId = UUID.randomUUID().toString();
 
         assertThat(repository.apply(flushId, Map.of(id, 5L)).await()).isTrue();
@@ -76,7 +76,7 @@ class CountRepositoryTest {
     void sums_for_deleted_robots_are_dropped_without_error() {
         Database db = open();
         long id = robots(db, 1).getFirst();
-        var repository = new CountRepository(db.pool());
+        var repository = new CountRepository(db.pool(), db.dialect());
 
         assertThat(repository.apply(UUID.randomUUID().toString(), Map.of(id, 2L, 999_999L, 3L)).await()).isTrue();
         assertThat(counts(db)).containsExactly(Map.entry(id, 2L));
@@ -89,9 +89,10 @@ class CountRepositoryTest {
         Database first = open();
         List<Long> ids = robots(first, 20);
         var repositories = new ArrayList<CountRepository>();
-        repositories.add(new CountRepository(first.pool()));
+        repositories.add(new CountRepository(first.pool(), first.dialect()));
         for (int i = 1; i < flushers; i++) {
-            repositories.add(new CountRepository(open().pool()));
+            Database another = open();
+            repositories.add(new CountRepository(another.pool(), another.dialect()));
         }
 
         var expected = new HashMap<Long, Long>();

@@ -253,6 +253,22 @@ abstract class RobotsApiContract {
         assertProblem(service.send("DELETE", "/v1/robots/" + id, null, null), 404);
     }
 
+    @Test
+    void every_write_is_visible_to_every_later_request_even_after_count_flushes() throws InterruptedException {
+        long counted = service.create("counted");
+        service.get("/v1/robots/" + counted);
+        service.flushedCount(counted); // a flush ran in a transaction on one of the pool's connections
+
+        for (int i = 0; i < 20; i++) {
+            long id = service.create("gone-" + i);
+            assertThat(service.send("DELETE", "/v1/robots/" + id, null, null).statusCode()).isEqualTo(204);
+            // Sequential requests spread over the pool's connections; each must see the delete.
+            for (int read = 0; read < 4; read++) {
+                assertThat(service.get("/v1/robots/" + id).statusCode()).isEqualTo(404);
+            }
+        }
+    }
+
     // --- repair ---------------------------------------------------------------------------------------------------
 
     @Test
