@@ -15,6 +15,12 @@ public final class Main {
 
     public static void main(String[] args) {
         Logging.configure();
+        // Our own handlers instead of shutdown hooks: the JVM would exit with 143 after hooks, and a graceful stop
+        // that wrote every count is a success (0). Installed first, so that a signal during the start still leads
+        // to an orderly stop once it is done.
+        var signalled = new CompletableFuture<String>();
+        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> signalled.complete("SIGTERM"));
+        sun.misc.Signal.handle(new sun.misc.Signal("INT"), signal -> signalled.complete("SIGINT"));
         Application app;
         try {
             app = Application.start(Config.fromEnvironment());
@@ -23,11 +29,6 @@ public final class Main {
             System.exit(1);
             return;
         }
-        // Our own handlers instead of shutdown hooks: the JVM would exit with 143 after hooks, and a graceful stop
-        // that wrote every count is a success (0).
-        var signalled = new CompletableFuture<String>();
-        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> signalled.complete("SIGTERM"));
-        sun.misc.Signal.handle(new sun.misc.Signal("INT"), signal -> signalled.complete("SIGINT"));
         LOG.info("Received " + signalled.join());
         try {
             app.stop();
