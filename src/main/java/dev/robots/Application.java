@@ -3,18 +3,12 @@ package dev.robots;
 import dev.robots.background.BackgroundTasks;
 import dev.robots.counting.CountFlusher;
 import dev.robots.counting.ReferenceCounter;
-import dev.robots.robots.RobotRoutes;
 import dev.robots.system.Config;
 import dev.robots.system.Database;
-import dev.robots.system.Health;
-import dev.robots.system.Problems;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VerticleBase;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.ext.web.Router;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,8 +16,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * The owner of everything that runs: it starts the database pool, the reference flusher and the HTTP servers, in
- * that order, and stops them in reverse order within the shutdown timeout.
+ * The owner of everything that runs: it starts the database (schema and background pool), the reference flusher and
+ * one HTTP server per event loop, in that order, and stops them in reverse order within the shutdown timeout.
  */
 public final class Application {
     private static final Logger LOG = Logger.getLogger(Application.class.getName());
@@ -31,18 +25,17 @@ public final class Application {
     private final Config config;
     private final Vertx vertx;
     private final Database database;
-    private final Health health;
     private final BackgroundTasks background;
     private final ReferenceCounter references;
     private final CountFlusher flusher;
-    private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
+    private final List<HttpVerticle> servers = new CopyOnWriteArrayList<>();
+    private volatile boolean shuttingDown;
     private int port;
 
     private Application(Config config, Vertx vertx, Database database) {
         this.config = config;
         this.vertx = vertx;
         this.database = database;
-        this.health = new Health(database);
         this.background = new BackgroundTasks(vertx);
         this.references = new ReferenceCounter(config.countDelay().toMillis());
         this.flusher = new CountFlusher(vertx, database, references, config.countFlush());
@@ -66,43 +59,25 @@ public final class Application {
         }
     }
 
-    /** All routes of the service; the tests run these same routes. */
-    Router router() {
-        Router router = Router.router(vertx);
-        Problems.install(router);
-        health.mount(router);
-        new RobotRoutes(database, background, references).mount(router);
-        return router;
-    }
-
-    /** One HTTP server per core, each on its own event loop, sharing one port. */
+    /** One HTTP server per event loop (one per core), each with its own pool, sharing one port. */
     private Future<Application> serve() {
         flusher.start();
-        Router router = router();
+        int loops = Runtime.getRuntime().availableProcessors();
+        int poolSize = Math.max(1, config.dbPoolSize() / loops);
         // A negative port asks Vert.x for one random port shared by all the servers (0 would give each its own).
         var options = new HttpServerOptions().setHost(config.host()).setPort(config.port() == 0 ? -1 : config.port());
-        return listen(router, options)
-                .compose(first -> {
-                    port = first.actualPort();
-                    int more = Math.max(0, Runtime.getRuntime().availableProcessors() - 1);
-                    return more == 0 ? Future.succeededFuture() : vertx.deployVerticle(
-                            () -> new VerticleBase() {
-                                @Override
-                                public Future<?> start() {
-                                    return listen(router, options);
-                                }
-                            },
-                            new DeploymentOptions().setInstances(more));
-                })
+        return vertx.deployVerticle(() -> {
+                    var verticle = new HttpVerticle(database, poolSize, options, background, references,
+                            () -> shuttingDown);
+                    servers.add(verticle);
+                    return verticle;
+                }, new DeploymentOptions().setInstances(loops))
                 .map(deployed -> {
-                    LOG.info("Listening on http://%s:%d with %s"
-                            .formatted(config.host(), port, database.description()));
+                    port = servers.getFirst().server().actualPort();
+                    LOG.info("Listening on http://%s:%d with %s (%d event loops, %d connections each)"
+                            .formatted(config.host(), port, database.description(), loops, poolSize));
                     return this;
                 });
-    }
-
-    private Future<HttpServer> listen(Router router, HttpServerOptions options) {
-        return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(servers::add);
     }
 
     public int port() {
@@ -127,9 +102,9 @@ public final class Application {
     public void stop() {
         long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
         LOG.info("Shutting down: %d references pending".formatted(flusher.pending()));
-        health.shuttingDown();
+        shuttingDown = true;
         Future<Void> stopped = Future.join(servers.stream()
-                        .map(server -> server.shutdown(remaining(deadline).toMillis(), TimeUnit.MILLISECONDS))
+                        .map(verticle -> verticle.server().shutdown(remaining(deadline).toMillis(), TimeUnit.MILLISECONDS))
                         .toList())
                 .transform(servers -> background.drain(remaining(deadline)))
                 .transform(drained -> {

@@ -4,7 +4,7 @@ import dev.robots.background.BackgroundTask;
 import dev.robots.background.BackgroundTasks;
 import dev.robots.counting.ReferenceCounter;
 import dev.robots.system.Config;
-import dev.robots.system.Database;
+import dev.robots.system.Dialect;
 import dev.robots.system.Problem;
 import dev.robots.system.Problems;
 import io.vertx.core.Future;
@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.sqlclient.Pool;
 import java.util.List;
 
 /**
@@ -35,8 +36,8 @@ public final class RobotRoutes {
     private final BackgroundTasks background;
     private final ReferenceCounter references;
 
-    public RobotRoutes(Database database, BackgroundTasks background, ReferenceCounter references) {
-        this.robots = new RobotRepository(database.pool(), database.dialect());
+    public RobotRoutes(Pool pool, Dialect dialect, BackgroundTasks background, ReferenceCounter references) {
+        this.robots = new RobotRepository(pool, dialect);
         this.background = background;
         this.references = references;
     }

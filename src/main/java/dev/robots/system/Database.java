@@ -7,6 +7,7 @@ import io.vertx.core.net.NetClientOptions;
 import io.vertx.jdbcclient.JDBCConnectOptions;
 import io.vertx.jdbcclient.JDBCPool;
 import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.Pool;
@@ -23,20 +24,24 @@ import java.util.logging.Logger;
 import org.flywaydb.core.Flyway;
 
 /**
- * The connection pool and the schema. {@link #open} migrates the schema with Flyway (JDBC, on a worker thread), then
- * opens the pool: the reactive client for PostgreSQL, the JDBC pool for the embedded H2 database.
+ * The schema and the connection pools. {@link #open} migrates the schema with Flyway (JDBC, on a worker thread), then
+ * opens a small pool for background work. {@link #newPool} makes the pool of one event loop: the reactive client for
+ * PostgreSQL, the JDBC pool for the embedded H2 database.
  */
 public final class Database {
     private static final Logger LOG = Logger.getLogger(Database.class.getName());
 
-    private final Pool pool;
-    private final Dialect dialect;
-    private final String description;
+    /** Connections of the pool for background work (the count flusher). */
+    private static final int BACKGROUND_POOL_SIZE = 2;
 
-    private Database(Pool pool, Dialect dialect, String description) {
-        this.pool = pool;
-        this.dialect = dialect;
-        this.description = description;
+    private final DatabaseTarget target;
+    private final Config config;
+    private final Pool pool;
+
+    private Database(Vertx vertx, DatabaseTarget target, Config config) {
+        this.target = target;
+        this.config = config;
+        this.pool = newPool(vertx, BACKGROUND_POOL_SIZE);
     }
 
     public static Future<Database> open(Vertx vertx, Config config) {
@@ -47,7 +52,7 @@ public final class Database {
             return Future.failedFuture(e);
         }
         return vertx.executeBlocking(() -> migrate(target, config), false)
-                .map(v -> new Database(pool(vertx, target, config), target.dialect(), target.describe()));
+                .map(v -> new Database(vertx, target, config));
     }
 
     private static Void migrate(DatabaseTarget target, Config config) throws IOException {
@@ -68,17 +73,21 @@ public final class Database {
         return null;
     }
 
-    private static Pool pool(Vertx vertx, DatabaseTarget target, Config config) {
+    /**
+     * A pool of {@code size} connections. Made on an event loop (in a verticle's start), its connections live on that
+     * event loop, so a request, its queries and its response never change threads.
+     */
+    public Pool newPool(Vertx vertx, int size) {
         int timeoutMs = (int) config.dbTimeout().toMillis();
         var poolOptions = new PoolOptions()
-                .setMaxSize(config.dbPoolSize())
+                .setMaxSize(size)
                 .setConnectionTimeout(timeoutMs)
                 .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS);
         return switch (target.dialect()) {
             case POSTGRESQL -> PgBuilder.pool()
                     .with(poolOptions)
                     .with(new NetClientOptions().setConnectTimeout(timeoutMs))
-                    .connectingTo(target.pgOptions()
+                    .connectingTo(new PgConnectOptions(target.pgOptions())
                             .setCachePreparedStatements(true)
                             .setPipeliningLimit(256))
                     .using(vertx)
@@ -92,17 +101,18 @@ public final class Database {
         };
     }
 
+    /** The pool for background work. */
     public Pool pool() {
         return pool;
     }
 
     public Dialect dialect() {
-        return dialect;
+        return target.dialect();
     }
 
     /** Which database this is, for the startup line; never the password. */
     public String description() {
-        return description;
+        return target.describe();
     }
 
     public Future<Void> close() {

@@ -3,6 +3,8 @@ package dev.robots.system;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import java.util.function.BooleanSupplier;
 
 /**
  * Probes for Cloud Run and Kubernetes. {@code /healthz}: the process answers. {@code /readyz}: it should get traffic,
@@ -14,11 +16,13 @@ import io.vertx.ext.web.RoutingContext;
  * </pre>
  */
 public final class Health {
-    private final Database database;
-    private volatile boolean shuttingDown;
+    private final Pool pool;
+    private final BooleanSupplier shuttingDown;
 
-    public Health(Database database) {
-        this.database = database;
+    /** Readiness asks {@code pool}, and fails from the moment {@code shuttingDown} says so. */
+    public Health(Pool pool, BooleanSupplier shuttingDown) {
+        this.pool = pool;
+        this.shuttingDown = shuttingDown;
     }
 
     public void mount(Router router) {
@@ -26,21 +30,16 @@ public final class Health {
         router.get("/readyz").handler(this::ready);
     }
 
-    /** From now on, readiness fails: traffic should go elsewhere. */
-    public void shuttingDown() {
-        shuttingDown = true;
-    }
-
     private void live(RoutingContext ctx) {
         send(ctx, 200, "up");
     }
 
     private void ready(RoutingContext ctx) {
-        if (shuttingDown) {
+        if (shuttingDown.getAsBoolean()) {
             send(ctx, 503, "shutting down");
             return;
         }
-        database.pool().query("SELECT 1").execute()
+        pool.query("SELECT 1").execute()
                 .onSuccess(rows -> send(ctx, 200, "ready"))
                 .onFailure(e -> send(ctx, 503, "database unavailable"));
     }
