@@ -72,7 +72,7 @@ public final class RobotRoutes {
                         return Future.succeededFuture();
                     }));
                     send(ctx, 200, new JsonObject()
-                            .put("message", "Robot is %s.".formatted(robot.name()))
+                            .put("message", "Robot is " + robot.name() + ".")
                             .mergeIn(robot.toJson()));
                 })
                 .onFailure(ctx::fail);
