@@ -5,6 +5,8 @@ import dev.robots.counting.CountFlusher;
 import dev.robots.counting.ReferenceCounter;
 import dev.robots.system.Config;
 import dev.robots.system.Database;
+import dev.robots.system.Metrics;
+import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -24,6 +26,7 @@ public final class Application {
 
     private final Config config;
     private final Vertx vertx;
+    private final Metrics metrics;
     private final Database database;
     private final BackgroundTasks background;
     private final ReferenceCounter references;
@@ -32,13 +35,17 @@ public final class Application {
     private volatile boolean shuttingDown;
     private int port;
 
-    private Application(Config config, Vertx vertx, Database database) {
+    private Application(Config config, Vertx vertx, Metrics metrics, Database database) {
         this.config = config;
         this.vertx = vertx;
+        this.metrics = metrics;
         this.database = database;
         this.background = new BackgroundTasks(vertx);
         this.references = new ReferenceCounter(config.countDelay().toMillis());
-        this.flusher = new CountFlusher(vertx, database, references, config.countFlush());
+        this.flusher = new CountFlusher(vertx, database, references, config.countFlush(), metrics.registry());
+        Gauge.builder("robots.background.tasks.pending", background, BackgroundTasks::pending)
+                .description("Background tasks whose response was sent and that have not finished")
+                .register(metrics.registry());
     }
 
     /**
@@ -46,10 +53,11 @@ public final class Application {
      * event loop); throws what stopped the start, after closing what had started.
      */
     public static Application start(Config config) {
-        Vertx vertx = Vertx.vertx();
+        var metrics = new Metrics();
+        Vertx vertx = metrics.newVertx();
         try {
             return Database.open(vertx, config)
-                    .map(database -> new Application(config, vertx, database))
+                    .map(database -> new Application(config, vertx, metrics, database))
                     .compose(Application::serve)
                     .await();
         } catch (Exception e) {
@@ -67,8 +75,8 @@ public final class Application {
         // A negative port asks Vert.x for one random port shared by all the servers (0 would give each its own).
         var options = new HttpServerOptions().setHost(config.host()).setPort(config.port() == 0 ? -1 : config.port());
         return vertx.deployVerticle(() -> {
-                    var verticle = new HttpVerticle(database, poolSize, options, background, references,
-                            () -> shuttingDown);
+                    var verticle = new HttpVerticle(config, database, poolSize, options, metrics, background,
+                            references, () -> shuttingDown);
                     servers.add(verticle);
                     return verticle;
                 }, new DeploymentOptions().setInstances(loops))

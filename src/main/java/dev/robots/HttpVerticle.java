@@ -3,7 +3,10 @@ package dev.robots;
 import dev.robots.background.BackgroundTasks;
 import dev.robots.counting.ReferenceCounter;
 import dev.robots.robots.RobotRoutes;
+import dev.robots.system.AccessLog;
+import dev.robots.system.Config;
 import dev.robots.system.Database;
+import dev.robots.system.Metrics;
 import dev.robots.system.Health;
 import dev.robots.system.Problems;
 import io.vertx.core.Future;
@@ -20,19 +23,23 @@ import java.util.function.BooleanSupplier;
  * pool when the verticle is undeployed.
  */
 final class HttpVerticle extends VerticleBase {
+    private final Config config;
     private final Database database;
     private final int poolSize;
     private final HttpServerOptions options;
+    private final Metrics metrics;
     private final BackgroundTasks background;
     private final ReferenceCounter references;
     private final BooleanSupplier shuttingDown;
     private HttpServer server;
 
-    HttpVerticle(Database database, int poolSize, HttpServerOptions options, BackgroundTasks background,
-            ReferenceCounter references, BooleanSupplier shuttingDown) {
+    HttpVerticle(Config config, Database database, int poolSize, HttpServerOptions options, Metrics metrics,
+            BackgroundTasks background, ReferenceCounter references, BooleanSupplier shuttingDown) {
+        this.config = config;
         this.database = database;
         this.poolSize = poolSize;
         this.options = options;
+        this.metrics = metrics;
         this.background = background;
         this.references = references;
         this.shuttingDown = shuttingDown;
@@ -40,7 +47,7 @@ final class HttpVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        Pool pool = database.newPool(vertx, poolSize);
+        Pool pool = database.newPool(vertx, "requests-" + deploymentID() + "-" + System.identityHashCode(this), poolSize);
         return vertx.createHttpServer(options).requestHandler(router(pool)).listen()
                 .onSuccess(listening -> server = listening);
     }
@@ -48,8 +55,12 @@ final class HttpVerticle extends VerticleBase {
     /** All routes of the service. */
     private Router router(Pool pool) {
         Router router = Router.router(vertx);
+        if (config.accessLog()) {
+            new AccessLog(config.cloudProject()).mount(router);
+        }
         Problems.install(router);
         new Health(pool, shuttingDown).mount(router);
+        metrics.mount(router);
         new RobotRoutes(pool, database.dialect(), background, references).mount(router);
         return router;
     }

@@ -14,7 +14,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        Logging.configure();
+        Logging.configure(Logging.Format.of(System.getenv()));
         // Our own handlers instead of shutdown hooks: the JVM would exit with 143 after hooks, and a graceful stop
         // that wrote every count is a success (0). Installed first, so that a signal during the start still leads
         // to an orderly stop once it is done.
@@ -26,16 +26,21 @@ public final class Main {
             app = Application.start(Config.fromEnvironment());
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "Could not start: " + e.getMessage(), e);
-            System.exit(1);
+            exit(1);
             return;
         }
         LOG.info("Received " + signalled.join());
         try {
             app.stop();
-            System.exit(0);
+            exit(0);
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "Shutdown did not complete: " + e.getMessage(), e);
-            System.exit(1);
+            exit(1);
         }
+    }
+
+    private static void exit(int status) {
+        Logging.flush();
+        System.exit(status);
     }
 }

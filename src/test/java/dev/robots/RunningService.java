@@ -34,6 +34,7 @@ public final class RunningService implements AutoCloseable {
         env.put("PORT", "0");
         env.put("HOST", "127.0.0.1");
         env.put("COUNT_FLUSH_MS", "100");
+        env.put("ACCESS_LOG", "false"); // the load tests would log thousands of lines; ObservabilityTest reads it
         env.putAll(database.env());
         env.putAll(overrides);
         return new RunningService(Application.start(Config.from(env)));

@@ -1,6 +1,10 @@
 package dev.robots.counting;
 
 import dev.robots.system.Database;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -29,6 +33,8 @@ public final class CountFlusher {
     private final ReferenceCounter counter;
     private final CountRepository repository;
     private final Duration interval;
+    private final Timer flushTime;
+    private final Counter flushFailures;
 
     private Map<Long, Long> ready = new HashMap<>();
     private Batch inFlight;
@@ -46,12 +52,19 @@ public final class CountFlusher {
         }
     }
 
-    public CountFlusher(Vertx vertx, Database database, ReferenceCounter counter, Duration interval) {
+    public CountFlusher(Vertx vertx, Database database, ReferenceCounter counter, Duration interval,
+            MeterRegistry meters) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.counter = counter;
         this.repository = new CountRepository(database.pool(), database.dialect());
         this.interval = interval;
+        this.flushTime = Timer.builder("robots.count.flush").description("Time to write one batch of reference counts")
+                .register(meters);
+        this.flushFailures = Counter.builder("robots.count.flush.failures")
+                .description("Attempts to write reference counts that failed (and were retried)").register(meters);
+        Gauge.builder("robots.references.pending", this, CountFlusher::pending)
+                .description("References recorded and not yet written to the database").register(meters);
     }
 
     public void start() {
@@ -98,7 +111,9 @@ public final class CountFlusher {
             ready = new HashMap<>();
         }
         Batch batch = inFlight;
+        Timer.Sample started = Timer.start();
         return repository.apply(batch.id(), batch.sums()).transform(result -> {
+            started.stop(flushTime);
             if (result.succeeded()) {
                 if (failures > 0) {
                     LOG.info("Reference counts flushed again after %d failed attempts".formatted(failures));
@@ -111,6 +126,7 @@ public final class CountFlusher {
                 failures = 0;
             } else {
                 failures++;
+                flushFailures.increment();
                 LOG.warning("Flush %s of %d references to %d robots failed (attempt %d), will retry: %s".formatted(
                         batch.id(), batch.total(), batch.sums().size(), failures, result.cause()));
             }

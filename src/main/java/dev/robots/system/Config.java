@@ -2,6 +2,8 @@ package dev.robots.system;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -18,6 +20,10 @@ import java.util.Optional;
  * @param shutdownTimeout {@code SHUTDOWN_TIMEOUT}: seconds from SIGTERM to exit, inside Cloud Run's 10 s
  * @param countFlush     {@code COUNT_FLUSH_MS}: how often recorded references are written to the database
  * @param countDelay     {@code COUNT_DELAY_MS}: the seed's demonstration delay before a reference becomes visible
+ * @param logFormat      {@code LOG_FORMAT}: {@code text}, or {@code json} for Cloud Logging (the default on Cloud Run,
+ *                       which sets {@code K_SERVICE})
+ * @param accessLog      {@code ACCESS_LOG}: one log entry per request
+ * @param cloudProject   {@code GOOGLE_CLOUD_PROJECT}: the project that log entries' trace names belong to
  */
 public record Config(
         int port,
@@ -28,7 +34,10 @@ public record Config(
         Duration dbTimeout,
         Duration shutdownTimeout,
         Duration countFlush,
-        Duration countDelay) {
+        Duration countDelay,
+        Logging.Format logFormat,
+        boolean accessLog,
+        Optional<String> cloudProject) {
 
     /** The largest request body accepted; a robot is a name of at most 100 characters. */
     public static final int BODY_LIMIT_BYTES = 16 * 1024;
@@ -49,13 +58,26 @@ public record Config(
                 Duration.ofMillis(reader.integer("DB_TIMEOUT_MS", 2000, 100, 600_000)),
                 Duration.ofSeconds(reader.integer("SHUTDOWN_TIMEOUT", 8, 1, 3600)),
                 Duration.ofMillis(reader.integer("COUNT_FLUSH_MS", 1000, 10, 3_600_000)),
-                Duration.ofMillis(reader.integer("COUNT_DELAY_MS", 0, 0, 3_600_000)));
+                Duration.ofMillis(reader.integer("COUNT_DELAY_MS", 0, 0, 3_600_000)),
+                reader.choice("LOG_FORMAT", Logging.Format.of(env).name(), "text", "json")
+                        .equals("json") ? Logging.Format.JSON : Logging.Format.TEXT,
+                reader.choice("ACCESS_LOG", "true", "true", "false").equals("true"),
+                Optional.ofNullable(reader.string("GOOGLE_CLOUD_PROJECT", null)));
     }
 
     private record Reader(Map<String, String> env) {
         String string(String name, String fallback) {
             String value = env.get(name);
             return value == null || value.isBlank() ? fallback : value.strip();
+        }
+
+        String choice(String name, String fallback, String... allowed) {
+            String value = string(name, fallback).toLowerCase(Locale.ROOT);
+            if (!List.of(allowed).contains(value)) {
+                throw new IllegalArgumentException("%s must be one of %s, not '%s'"
+                        .formatted(name, String.join(", ", allowed), value));
+            }
+            return value;
         }
 
         int integer(String name, int fallback, int min, int max) {

@@ -41,7 +41,7 @@ public final class Database {
     private Database(Vertx vertx, DatabaseTarget target, Config config) {
         this.target = target;
         this.config = config;
-        this.pool = newPool(vertx, BACKGROUND_POOL_SIZE);
+        this.pool = newPool(vertx, "background", BACKGROUND_POOL_SIZE);
     }
 
     public static Future<Database> open(Vertx vertx, Config config) {
@@ -74,12 +74,13 @@ public final class Database {
     }
 
     /**
-     * A pool of {@code size} connections. Made on an event loop (in a verticle's start), its connections live on that
+     * A pool of {@code size} connections, named for its metrics. Made on an event loop (in a verticle's start), its connections live on that
      * event loop, so a request, its queries and its response never change threads.
      */
-    public Pool newPool(Vertx vertx, int size) {
+    public Pool newPool(Vertx vertx, String name, int size) {
         int timeoutMs = (int) config.dbTimeout().toMillis();
         var poolOptions = new PoolOptions()
+                .setName(name)
                 .setMaxSize(size)
                 .setConnectionTimeout(timeoutMs)
                 .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS);

@@ -1,9 +1,16 @@
 package dev.robots.system;
 
+import io.vertx.core.json.JsonObject;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.logging.ConsoleHandler;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -11,45 +18,180 @@ import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-/** Logs through java.util.logging (which Vert.x and Flyway use too): one line per record, on standard output. */
+/**
+ * Logs through java.util.logging (which Vert.x and Flyway use too), one line per record on standard output: text
+ * locally, or JSON that Cloud Logging reads ({@code severity}, {@code message}, {@code timestamp}, and the fields a
+ * record carries, such as {@code httpRequest} and the trace). Lines are written by a thread of their own, so that an
+ * event loop never waits for standard output.
+ */
 public final class Logging {
     /** Flyway narrates every step at INFO; our own line says which schema version is in place. */
     private static final Logger FLYWAY = Logger.getLogger("org.flywaydb");
+    /**
+     * Each event loop's HTTP server registers Vert.x's connection gauge under the same name, and Micrometer warns that
+     * it keeps the first; nothing is lost by that.
+     */
+    private static final Logger MICROMETER = Logger.getLogger("io.micrometer.core.instrument.MeterRegistry");
 
     private Logging() {
     }
 
-    public static void configure() {
-        LogManager.getLogManager().reset();
-        Handler handler = new ConsoleHandler() {
-            {
-                setOutputStream(System.out);
+    public enum Format {
+        TEXT, JSON;
+
+        /** JSON when {@code LOG_FORMAT=json}, or when it is unset on Cloud Run (which sets {@code K_SERVICE}). */
+        public static Format of(Map<String, String> env) {
+            String format = env.getOrDefault("LOG_FORMAT", "").strip();
+            if (format.isEmpty()) {
+                return env.containsKey("K_SERVICE") ? JSON : TEXT;
             }
-        };
-        handler.setFormatter(new TextFormatter());
-        handler.setLevel(Level.ALL);
+            return format.equalsIgnoreCase("json") ? JSON : TEXT;
+        }
+    }
+
+    /**
+     * Structured fields for a record, passed as its only parameter: {@code LOG.log(level, message, fields(...))}.
+     */
+    public static Object[] fields(Map<String, Object> fields) {
+        return new Object[] {fields};
+    }
+
+    public static void configure(Format format) {
+        LogManager.getLogManager().reset();
         Logger root = Logger.getLogger("");
-        root.addHandler(handler);
+        root.addHandler(new StdoutHandler(format == Format.JSON ? new JsonFormatter() : new TextFormatter()));
         root.setLevel(Level.INFO);
         FLYWAY.setLevel(Level.WARNING);
+        MICROMETER.setLevel(Level.SEVERE);
+    }
+
+    /** Waits (briefly) until every line logged so far is written; for the moment before the process exits. */
+    public static void flush() {
+        for (Handler handler : Logger.getLogger("").getHandlers()) {
+            handler.flush();
+        }
+    }
+
+    /** Cloud Logging's severity names. */
+    static String severity(Level level) {
+        int value = level.intValue();
+        if (value >= Level.SEVERE.intValue()) {
+            return "ERROR";
+        }
+        if (value >= Level.WARNING.intValue()) {
+            return "WARNING";
+        }
+        if (value >= Level.INFO.intValue()) {
+            return "INFO";
+        }
+        return "DEBUG";
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> fieldsOf(LogRecord record) {
+        Object[] parameters = record.getParameters();
+        return parameters != null && parameters.length == 1 && parameters[0] instanceof Map<?, ?> map
+                ? (Map<String, Object>) map
+                : Map.of();
+    }
+
+    private static String messageOf(Formatter formatter, LogRecord record) {
+        String message = fieldsOf(record).isEmpty() ? formatter.formatMessage(record) : record.getMessage();
+        if (record.getThrown() == null) {
+            return message;
+        }
+        var trace = new StringWriter();
+        record.getThrown().printStackTrace(new PrintWriter(trace));
+        return message + System.lineSeparator() + trace;
     }
 
     /** {@code 2026-11-30T04:31:46.123Z INFO dev.robots.Main: message}, then the stack trace if there is one. */
     static final class TextFormatter extends Formatter {
         @Override
         public String format(LogRecord record) {
-            var line = new StringBuilder(160)
-                    .append(Instant.ofEpochMilli(record.getMillis()))
-                    .append(' ').append(record.getLevel().getName())
-                    .append(' ').append(record.getLoggerName())
-                    .append(": ").append(formatMessage(record))
-                    .append(System.lineSeparator());
-            if (record.getThrown() != null) {
-                var trace = new StringWriter();
-                record.getThrown().printStackTrace(new PrintWriter(trace));
-                line.append(trace);
+            return Instant.ofEpochMilli(record.getMillis()) + " " + record.getLevel().getName() + " "
+                    + record.getLoggerName() + ": " + messageOf(this, record);
+        }
+    }
+
+    /** One JSON object per line, in the shape Cloud Logging's agent turns into a structured entry. */
+    static final class JsonFormatter extends Formatter {
+        @Override
+        public String format(LogRecord record) {
+            var json = new JsonObject()
+                    .put("severity", severity(record.getLevel()))
+                    .put("message", messageOf(this, record))
+                    .put("timestamp", record.getInstant().toString())
+                    .put("logger", record.getLoggerName());
+            fieldsOf(record).forEach(json::put);
+            return json.encode();
+        }
+    }
+
+    /** Formats on the caller's thread and writes on a daemon thread; a full queue drops lines and says how many. */
+    static final class StdoutHandler extends Handler {
+        private final BlockingQueue<String> lines = new ArrayBlockingQueue<>(16_384);
+        /** Lines queued and not yet written out. */
+        private final AtomicLong unwritten = new AtomicLong();
+        private final AtomicLong dropped = new AtomicLong();
+        private final PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+
+        StdoutHandler(Formatter formatter) {
+            setFormatter(formatter);
+            setLevel(Level.ALL);
+            Thread.ofPlatform().daemon().name("log-writer").start(this::write);
+        }
+
+        @Override
+        public void publish(LogRecord record) {
+            if (!isLoggable(record)) {
+                return;
             }
-            return line.toString();
+            unwritten.incrementAndGet();
+            if (!lines.offer(getFormatter().format(record))) {
+                unwritten.decrementAndGet();
+                dropped.incrementAndGet();
+            }
+        }
+
+        private void write() {
+            try {
+                while (true) {
+                    String line = lines.take();
+                    long lost = dropped.getAndSet(0);
+                    if (lost > 0) {
+                        out.println(getFormatter().format(new LogRecord(Level.WARNING,
+                                lost + " log lines were dropped: standard output did not keep up")));
+                    }
+                    out.println(line);
+                    if (lines.isEmpty()) {
+                        out.flush();
+                    }
+                    unwritten.decrementAndGet();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** Waits up to a second for the lines queued so far to be written. */
+        @Override
+        public void flush() {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            while (unwritten.get() > 0 && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            out.flush();
+        }
+
+        @Override
+        public void close() {
+            flush();
         }
     }
 }

@@ -1,0 +1,79 @@
+package dev.robots.system;
+
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MetricsDomain;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * Prometheus metrics through Micrometer: Vert.x's own (HTTP requests and latency per route, method and status; SQL
+ * pool use; JVM), plus the service's meters registered on {@link #registry()}. One registry per Vert.x instance, so
+ * that several services in one JVM (the tests) keep their figures apart.
+ *
+ * <pre>
+ * curl localhost:8080/metrics
+ * </pre>
+ */
+public final class Metrics {
+    /** Latency buckets in seconds: what a dashboard of a fast API reads, instead of Micrometer's 69 default ones. */
+    private static final double[] LATENCY_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+        5, 10};
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    public Metrics() {
+        registry.config().meterFilter(new MeterFilter() {
+            @Override
+            public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
+                boolean timer = id.getType() == Meter.Type.TIMER;
+                return DistributionStatisticConfig.builder()
+                        .percentilesHistogram(false)
+                        .serviceLevelObjectives(timer ? seconds(LATENCY_BUCKETS) : new double[0])
+                        .build()
+                        .merge(config);
+            }
+        });
+    }
+
+    private static double[] seconds(double[] buckets) {
+        return java.util.Arrays.stream(buckets).map(s -> s * 1e9).toArray();
+    }
+
+    /** Vert.x with this registry as its metrics backend. */
+    public Vertx newVertx() {
+        var options = new MicrometerMetricsOptions()
+                .setEnabled(true)
+                .setJvmMetricsEnabled(true)
+                .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
+                .setLabels(EnumSet.of(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE,
+                        Label.POOL_NAME))
+                // Only what is read: per-connection and event-bus meters would cost every request for nothing.
+                .setDisabledMetricsCategories(Set.of(MetricsDomain.EVENT_BUS.name(), MetricsDomain.NET_SERVER.name(),
+                        MetricsDomain.NET_CLIENT.name(), MetricsDomain.DATAGRAM_SOCKET.name(),
+                        MetricsDomain.HTTP_CLIENT.name(), MetricsDomain.VERTICLES.name()));
+        return Vertx.builder()
+                .with(new VertxOptions().setMetricsOptions(options))
+                .withMetrics(new MicrometerMetricsFactory(registry))
+                .build();
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    public void mount(Router router) {
+        router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    }
+}
