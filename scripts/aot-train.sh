@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Records a JDK 25 AOT cache (JEP 483/514) for the packaged service: starts it on a scratch embedded database, sends
+# one of each kind of request, stops it with SIGTERM; the JVM writes the cache as it exits.
+#   scripts/aot-train.sh [APP_DIR] [CACHE]      defaults: target  target/robots-api.aot
+# Run the service with the same JVM, flags and class path:
+#   java -XX:AOTCache=target/robots-api.aot -jar target/robots-api.jar
+# JAVA_OPTS: JVM flags for the training run; APP_ARGS: how to launch (default: -jar APP_DIR/robots-api.jar).
+# Uses only bash (its /dev/tcp), so it runs in the JRE image's build stage too.
+set -euo pipefail
+app=${1:-target}
+cache=${2:-$app/robots-api.aot}
+port=${AOT_TRAINING_PORT:-18999}
+java=${JAVA_HOME:+$JAVA_HOME/bin/}java
+launch=${APP_ARGS:-"-jar $app/robots-api.jar"}
+data=$(mktemp -d)
+trap 'rm -rf "$data"' EXIT
+
+# shellcheck disable=SC2086 # JAVA_OPTS and APP_ARGS are lists of words
+DATA_DIR="$data" PORT="$port" HOST=127.0.0.1 ACCESS_LOG=false \
+  "$java" ${JAVA_OPTS:-} -XX:AOTCacheOutput="$cache" $launch >"$data/training.log" 2>&1 &
+pid=$!
+
+request() { # METHOD PATH [CONTENT_TYPE BODY]: prints the status line
+  local body=${4:-}
+  exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+  printf '%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n' "$1" "$2" >&3
+  if [ -n "${3:-}" ]; then printf 'Content-Type: %s\r\n' "$3" >&3; fi
+  printf 'Content-Length: %d\r\n\r\n%s' "${#body}" "$body" >&3
+  head -n 1 <&3
+  exec 3<&-
+}
+
+for _ in $(seq 1 300); do
+  request GET /readyz 2>/dev/null | grep -q ' 200 ' && break
+  kill -0 "$pid" 2>/dev/null || { cat "$data/training.log"; exit 1; }
+  sleep 0.1
+done
+for _ in 1 2 3; do
+  request POST /v1/robots application/json '{"name": "R2-D2"}'
+  request GET /v1/robots/1
+  request GET '/v1/robots?limit=10'
+  request PATCH /v1/robots/1 application/json '{"name": "C-3PO"}'
+  request POST /v1/robots/1/repair
+  request POST /v1/robots/repair application/x-www-form-urlencoded 'robot_id=1'
+  request GET /v1/robots/abc
+  request POST /v1/robots application/json '{"name": 42}'
+  request GET /v1/robots/999
+  request DELETE /v1/robots/999
+  request GET /healthz
+  request GET /metrics
+done >/dev/null
+kill -TERM "$pid"
+wait "$pid"
+ls -l "$cache"
