@@ -17,7 +17,7 @@ RUN ./mvnw -B -q package -DskipTests \
 FROM eclipse-temurin:25-jre AS train
 COPY --from=build /app /app
 COPY scripts/aot-train.sh /aot-train.sh
-RUN JAVA_OPTS="-XX:+UseSerialGC -Xss512k" APP_ARGS="-cp @/app/jib-classpath-file dev.robots.Main" \
+RUN JAVA_OPTS="-XX:+UseSerialGC -Xss512k --enable-native-access=ALL-UNNAMED" APP_ARGS="-cp @/app/jib-classpath-file dev.robots.Main" \
     /aot-train.sh /app /app/robots-api.aot
 
 FROM eclipse-temurin:25-jre
@@ -27,4 +27,4 @@ USER 10001:10001
 ENV DATA_DIR=/tmp/data
 EXPOSE 8080
 ENTRYPOINT ["java", "-XX:MaxRAMPercentage=70", "-XX:+UseSerialGC", "-Xss512k", "-XX:+ExitOnOutOfMemoryError", \
-            "-XX:AOTCache=/app/robots-api.aot", "-cp", "@/app/jib-classpath-file", "dev.robots.Main"]
+            "--enable-native-access=ALL-UNNAMED", "-XX:AOTCache=/app/robots-api.aot", "-cp", "@/app/jib-classpath-file", "dev.robots.Main"]

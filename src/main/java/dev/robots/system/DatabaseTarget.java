@@ -2,6 +2,10 @@ package dev.robots.system;
 
 import io.vertx.pgclient.PgConnectOptions;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.nio.file.Path;
 
 /**
@@ -14,7 +18,11 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
         return config.databaseUrl().map(DatabaseTarget::postgres).orElseGet(() -> embedded(config.dataDir()));
     }
 
-    /** Accepts {@code postgres://}, {@code postgresql://} (the seed's form) and {@code jdbc:postgresql://} URLs. */
+    /**
+     * Accepts {@code postgres://}, {@code postgresql://} (the seed's form) and {@code jdbc:postgresql://} URLs. A
+     * {@code host} parameter that is a directory ({@code ?host=/cloudsql/PROJECT:REGION:INSTANCE}, as Cloud Run
+     * mounts Cloud SQL) means the Unix socket {@code .s.PGSQL.PORT} in it, for both drivers.
+     */
     static DatabaseTarget postgres(String url) {
         String uri = url.startsWith("jdbc:") ? url.substring("jdbc:".length()) : url;
         if (!uri.startsWith("postgres://") && !uri.startsWith("postgresql://")) {
@@ -23,9 +31,21 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
                             + mask(url) + "'");
         }
         PgConnectOptions options = PgConnectOptions.fromUri(uri);
+        var parameters = new ArrayList<String>();
         String query = URI.create(uri).getRawQuery();
-        String jdbcUrl = "jdbc:postgresql://%s:%d/%s%s".formatted(
-                options.getHost(), options.getPort(), options.getDatabase(), query == null ? "" : "?" + query);
+        if (query != null) {
+            Arrays.stream(query.split("&")).filter(p -> !p.startsWith("host=")).forEach(parameters::add);
+        }
+        String host = options.getHost();
+        if (host.startsWith("/")) {
+            // pgjdbc reaches a Unix socket through junixsocket's socket factory; its own host is then unused.
+            parameters.add("socketFactory=org.newsclub.net.unix.AFUNIXSocketFactory$FactoryArg");
+            parameters.add("socketFactoryArg=" + URLEncoder.encode(
+                    host + "/.s.PGSQL." + options.getPort(), StandardCharsets.UTF_8));
+            host = "localhost";
+        }
+        String jdbcUrl = "jdbc:postgresql://%s:%d/%s%s".formatted(host, options.getPort(), options.getDatabase(),
+                parameters.isEmpty() ? "" : "?" + String.join("&", parameters));
         return new DatabaseTarget(Dialect.POSTGRESQL, jdbcUrl, options.getUser(), options.getPassword(), options);
     }
 
@@ -39,8 +59,11 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
     /** For logs: the database and where it is, never the password. */
     String describe() {
         return switch (dialect) {
-            case POSTGRESQL -> "PostgreSQL postgresql://%s@%s:%d/%s".formatted(
-                    pgOptions.getUser(), pgOptions.getHost(), pgOptions.getPort(), pgOptions.getDatabase());
+            case POSTGRESQL -> pgOptions.getHost().startsWith("/")
+                    ? "PostgreSQL postgresql://%s@/%s?host=%s".formatted(
+                            pgOptions.getUser(), pgOptions.getDatabase(), pgOptions.getHost())
+                    : "PostgreSQL postgresql://%s@%s:%d/%s".formatted(
+                            pgOptions.getUser(), pgOptions.getHost(), pgOptions.getPort(), pgOptions.getDatabase());
             case H2 -> "embedded H2 " + jdbcUrl.substring(0, jdbcUrl.indexOf(';'));
         };
     }

@@ -51,9 +51,9 @@ public final class Metrics {
         return java.util.Arrays.stream(buckets).map(s -> s * 1e9).toArray();
     }
 
-    /** Vert.x with this registry as its metrics backend. */
-    public Vertx newVertx() {
-        var options = new MicrometerMetricsOptions()
+    /** Vert.x with {@code options} and this registry as its metrics backend. */
+    public Vertx newVertx(VertxOptions options) {
+        var metricsOptions = new MicrometerMetricsOptions()
                 .setEnabled(true)
                 .setJvmMetricsEnabled(true)
                 .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
@@ -64,7 +64,7 @@ public final class Metrics {
                         MetricsDomain.NET_CLIENT.name(), MetricsDomain.DATAGRAM_SOCKET.name(),
                         MetricsDomain.HTTP_CLIENT.name(), MetricsDomain.VERTICLES.name()));
         return Vertx.builder()
-                .with(new VertxOptions().setMetricsOptions(options))
+                .with(options.setMetricsOptions(metricsOptions))
                 .withMetrics(new MicrometerMetricsFactory(registry))
                 .build();
     }
