@@ -1,0 +1,59 @@
+package dev.robots;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** With LOG_FORMAT=json, everything the process writes is a Cloud Logging entry, from start to exit. */
+class JsonLogsIT {
+
+    @Test
+    void every_line_is_json_with_severity_and_message_and_requests_carry_their_trace() throws Exception {
+        var data = Files.createTempDirectory("robots-json-logs-");
+        try (var jar = JarProcess.start(Map.of("DATA_DIR", data.toString(), "LOG_FORMAT", "json",
+                "GOOGLE_CLOUD_PROJECT", "test-project"))) {
+            var http = HttpClient.newHttpClient();
+            http.send(HttpRequest.newBuilder(jar.uri("/v1/robots/1"))
+                    .header("X-Cloud-Trace-Context", "105445aa7843bc8bf206b12000100000/1;o=1").build(),
+                    HttpResponse.BodyHandlers.discarding());
+            http.send(HttpRequest.newBuilder(jar.uri("/healthz"))
+                    .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").build(),
+                    HttpResponse.BodyHandlers.discarding());
+            assertThat(jar.terminate(Duration.ofSeconds(10))).isZero();
+
+            List<JsonObject> entries = jar.output().stream().map(line -> {
+                try {
+                    return new JsonObject(line);
+                } catch (DecodeException e) {
+                    throw new AssertionError("not JSON: " + line, e);
+                }
+            }).toList();
+            assertThat(entries).isNotEmpty().allSatisfy(entry -> {
+                assertThat(entry.getString("severity")).isIn("DEBUG", "INFO", "WARNING", "ERROR");
+                assertThat(entry.getString("message")).isNotBlank();
+                assertThat(entry.getString("timestamp")).isNotBlank();
+            });
+            assertThat(entries).anyMatch(e -> e.getString("message").startsWith("Listening on"))
+                    .anyMatch(e -> e.getString("message").equals("Received SIGTERM"));
+
+            var access = entries.stream().filter(e -> e.containsKey("httpRequest")).toList();
+            assertThat(access).hasSize(2);
+            assertThat(access.getFirst().getJsonObject("httpRequest").getMap())
+                    .containsEntry("requestMethod", "GET").containsEntry("requestUrl", "/v1/robots/1")
+                    .containsEntry("status", 404).containsKeys("latency", "responseSize");
+            assertThat(access.getFirst().getString("logging.googleapis.com/trace"))
+                    .isEqualTo("projects/test-project/traces/105445aa7843bc8bf206b12000100000");
+            assertThat(access.get(1).getString("logging.googleapis.com/trace"))
+                    .isEqualTo("projects/test-project/traces/4bf92f3577b34da6a3ce929d0e0e4736");
+        }
+    }
+}

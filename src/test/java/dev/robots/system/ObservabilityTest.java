@@ -1,0 +1,129 @@
+package dev.robots.system;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.robots.RunningService;
+import dev.robots.TestDatabase;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.jdbcclient.JDBCConnectOptions;
+import io.vertx.jdbcclient.JDBCPool;
+import io.vertx.sqlclient.PoolOptions;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Probes and metrics of the running service. */
+class ObservabilityTest {
+    /** A sample line of the Prometheus text format: name, optional labels, value. */
+    private static final Pattern SAMPLE = Pattern.compile(
+            "[a-zA-Z_:][a-zA-Z0-9_:]*(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"(\\\\.|[^\"\\\\])*\",?)*\\})? "
+                    + "(-?[0-9.]+([eE][-+]?[0-9]+)?|NaN|[+-]Inf)");
+    private static TestDatabase database;
+    private static RunningService service;
+
+    @BeforeAll
+    static void start() {
+        database = TestDatabase.create("h2");
+        service = RunningService.start(database);
+    }
+
+    @AfterAll
+    static void stop() {
+        service.stop();
+        database.close();
+    }
+
+    @Test
+    void liveness_and_readiness_answer_200_when_all_is_well() {
+        var live = service.get("/healthz");
+        var ready = service.get("/readyz");
+
+        assertThat(live.statusCode()).isEqualTo(200);
+        assertThat(new JsonObject(live.body()).getString("status")).isEqualTo("up");
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(new JsonObject(ready.body()).getString("status")).isEqualTo("ready");
+    }
+
+    @Test
+    void metrics_are_prometheus_text_and_move_with_requests() {
+        long id = service.create("measured");
+        double before = requests(scrape(), "/v1/robots/:id", "200");
+        for (int i = 0; i < 5; i++) {
+            service.get("/v1/robots/" + id);
+        }
+        String after = scrape();
+
+        for (String line : after.lines().toList()) {
+            if (!line.isEmpty() && !line.startsWith("#")) {
+                assertThat(line).matches(SAMPLE);
+            }
+        }
+        assertThat(requests(after, "/v1/robots/:id", "200") - before).isEqualTo(5);
+        assertThat(after).contains("vertx_http_server_response_time_seconds_bucket{")
+                .contains("robots_references_pending ")
+                .contains("robots_background_tasks_pending ")
+                .contains("robots_count_flush_seconds_count ")
+                .contains("robots_count_flush_failures_total ")
+                .contains("vertx_pool_in_use{")
+                .contains("jvm_memory_used_bytes{");
+    }
+
+    private static String scrape() {
+        var response = service.get("/metrics");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
+        return response.body();
+    }
+
+    private static double requests(String metrics, String route, String code) {
+        return metrics.lines()
+                .filter(l -> l.startsWith("vertx_http_server_requests_total{")
+                        && l.contains("route=\"" + route + "\"") && l.contains("code=\"" + code + "\"")
+                        && l.contains("method=\"GET\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+
+    @Test
+    void readiness_fails_once_shutdown_has_begun_while_liveness_holds() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            var pool = JDBCPool.pool(vertx, new JDBCConnectOptions().setJdbcUrl("jdbc:h2:mem:probe"),
+                    new PoolOptions().setMaxSize(1));
+            var shuttingDown = new AtomicBoolean();
+            Router router = Router.router(vertx);
+            new Health(pool, shuttingDown::get).mount(router);
+            var server = vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").await();
+            var http = HttpClient.newHttpClient();
+            var base = URI.create("http://127.0.0.1:" + server.actualPort());
+
+            assertThat(status(http, base.resolve("/readyz"))).isEqualTo(200);
+            shuttingDown.set(true);
+            assertThat(status(http, base.resolve("/readyz"))).isEqualTo(503);
+            assertThat(status(http, base.resolve("/healthz"))).isEqualTo(200);
+        } finally {
+            vertx.close().await();
+        }
+    }
+
+    private static int status(HttpClient http, URI uri) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    @Test
+    void an_unknown_setting_value_stops_the_start_with_a_clear_message() {
+        var error = org.assertj.core.api.Assertions.catchThrowable(() -> Config.from(Map.of("PORT", "eighty")));
+        assertThat(error).hasMessage("PORT must be a whole number from 0 to 65535, not 'eighty'");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> Config.from(Map.of("LOG_FORMAT", "xml"))))
+                .hasMessageContaining("LOG_FORMAT must be one of text, json");
+    }
+}

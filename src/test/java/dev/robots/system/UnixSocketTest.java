@@ -1,0 +1,50 @@
+package dev.robots.system;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.robots.RunningService;
+import dev.robots.TestDatabase;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The form Cloud Run uses for Cloud SQL: {@code ?host=/cloudsql/INSTANCE}, a directory holding the server's Unix
+ * socket. Here the local server's socket directory stands in for it; both the migrations (JDBC) and the requests
+ * (reactive client) go through the socket.
+ */
+class UnixSocketTest {
+    private static final Path SOCKET_DIR = Path.of(System.getenv().getOrDefault("TEST_PG_SOCKET_DIR",
+            "/var/run/postgresql"));
+
+    @Test
+    void the_service_migrates_and_serves_over_a_unix_socket() {
+        Assumptions.assumeTrue("true".equals(System.getenv("CI")) || Files.isDirectory(SOCKET_DIR),
+                "no PostgreSQL socket directory at " + SOCKET_DIR);
+        try (var database = (TestDatabase.Postgres) TestDatabase.create("postgresql")) {
+            String name = database.url().substring(database.url().lastIndexOf('/') + 1);
+            String url = "postgresql://postgres@/" + name + "?host=" + SOCKET_DIR;
+            try (var service = RunningService.start(database, Map.of("DATABASE_URL", url))) {
+                long id = service.create("over a socket");
+                var robot = new JsonObject(service.get("/v1/robots/" + id).body());
+                assertThat(robot.getString("name")).isEqualTo("over a socket");
+                assertThat(service.get("/readyz").statusCode()).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
+    void a_socket_url_becomes_a_jdbc_url_through_junixsocket() {
+        var target = DatabaseTarget.postgres("postgresql://robots:secret@/robots?host=/cloudsql/p:r:i&sslmode=disable");
+
+        assertThat(target.pgOptions().getHost()).isEqualTo("/cloudsql/p:r:i");
+        assertThat(target.jdbcUrl()).isEqualTo("jdbc:postgresql://localhost:5432/robots?sslmode=disable"
+                + "&socketFactory=org.newsclub.net.unix.AFUNIXSocketFactory$FactoryArg"
+                + "&socketFactoryArg=%2Fcloudsql%2Fp%3Ar%3Ai%2F.s.PGSQL.5432");
+        assertThat(target.describe()).isEqualTo("PostgreSQL postgresql://robots@/robots?host=/cloudsql/p:r:i")
+                .doesNotContain("secret");
+    }
+}
