@@ -14,10 +14,12 @@ trap 'rm -rf "$work"' EXIT
 
 # One robot in a prepared database, so that every run answers 200 at once.
 # shellcheck disable=SC2086
-DATA_DIR="$work/seed" PORT=$port HOST=127.0.0.1 "$java" $opts -jar target/robots-api.jar >/dev/null 2>&1 &
+DATA_DIR="$work/seed" PORT=$port HOST=127.0.0.1 API_TOKENS=bench "$java" $opts -jar target/robots-api.jar \
+  >/dev/null 2>&1 &
 pid=$!
 until curl -sf "localhost:$port/readyz" >/dev/null; do sleep 0.05; done
-curl -sf -X POST "localhost:$port/v1/robots" -H 'Content-Type: application/json' -d '{"name": "R2-D2"}' >/dev/null
+curl -sf -X POST "localhost:$port/v1/robots" -H 'Authorization: Bearer bench' -H 'Content-Type: application/json' \
+  -d '{"name": "R2-D2"}' >/dev/null
 kill -TERM $pid; wait $pid || true
 
 first_200_ms() { # extra JVM flags...

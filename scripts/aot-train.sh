@@ -16,14 +16,15 @@ data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
 
 # shellcheck disable=SC2086 # JAVA_OPTS and APP_ARGS are lists of words
-DATA_DIR="$data" PORT="$port" HOST=127.0.0.1 ACCESS_LOG=false \
+DATA_DIR="$data" PORT="$port" HOST=127.0.0.1 ACCESS_LOG=false API_TOKENS=training \
   "$java" ${JAVA_OPTS:-} -XX:AOTCacheOutput="$cache" $launch >"$data/training.log" 2>&1 &
 pid=$!
 
 request() { # METHOD PATH [CONTENT_TYPE BODY]: prints the status line
   local body=${4:-}
   exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
-  printf '%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n' "$1" "$2" >&3
+  printf '%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer training\r\n' \
+    "$1" "$2" >&3
   if [ -n "${3:-}" ]; then printf 'Content-Type: %s\r\n' "$3" >&3; fi
   printf 'Content-Length: %d\r\n\r\n%s' "${#body}" "$body" >&3
   head -n 1 <&3

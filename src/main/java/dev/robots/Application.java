@@ -4,7 +4,9 @@ import dev.robots.background.BackgroundTasks;
 import dev.robots.counting.CountFlusher;
 import dev.robots.counting.ReferenceCounter;
 import dev.robots.system.Config;
+import dev.robots.system.BearerAuth;
 import dev.robots.system.Database;
+import dev.robots.system.Guards;
 import dev.robots.system.Metrics;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.DeploymentOptions;
@@ -16,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 /**
@@ -24,6 +27,12 @@ import java.util.logging.Logger;
  */
 public final class Application {
     private static final Logger LOG = Logger.getLogger(Application.class.getName());
+    /** Longest request line (method, URI, version) accepted; longer gets 414. */
+    static final int MAX_REQUEST_LINE = 4096;
+    /** Largest header block accepted; larger gets 431. */
+    static final int MAX_HEADERS = 8192;
+    /** A connection that sends nothing this long is closed, so slow or idle clients cannot hold it. */
+    static final int IDLE_TIMEOUT_SECONDS = 30;
 
     private final Config config;
     private final Vertx vertx;
@@ -75,10 +84,14 @@ public final class Application {
         int loops = Runtime.getRuntime().availableProcessors();
         int poolSize = Math.max(1, config.dbPoolSize() / loops);
         // A negative port asks Vert.x for one random port shared by all the servers (0 would give each its own).
-        var options = new HttpServerOptions().setHost(config.host()).setPort(config.port() == 0 ? -1 : config.port());
+        var options = new HttpServerOptions().setHost(config.host()).setPort(config.port() == 0 ? -1 : config.port())
+                .setMaxInitialLineLength(MAX_REQUEST_LINE).setMaxHeaderSize(MAX_HEADERS)
+                .setIdleTimeout(IDLE_TIMEOUT_SECONDS).setIdleTimeoutUnit(TimeUnit.SECONDS);
+        var guards = new Guards(config, new AtomicInteger());
+        var auth = BearerAuth.of(config);
         return vertx.deployVerticle(() -> {
-                    var verticle = new HttpVerticle(config, database, poolSize, options, metrics, background,
-                            references, () -> shuttingDown);
+                    var verticle = new HttpVerticle(config, database, poolSize, options, metrics, guards, auth,
+                            background, references, () -> shuttingDown);
                     servers.add(verticle);
                     return verticle;
                 }, new DeploymentOptions().setInstances(loops))

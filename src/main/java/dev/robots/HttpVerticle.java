@@ -4,8 +4,10 @@ import dev.robots.background.BackgroundTasks;
 import dev.robots.counting.ReferenceCounter;
 import dev.robots.robots.RobotRoutes;
 import dev.robots.system.AccessLog;
+import dev.robots.system.BearerAuth;
 import dev.robots.system.Config;
 import dev.robots.system.Database;
+import dev.robots.system.Guards;
 import dev.robots.system.Metrics;
 import dev.robots.system.Health;
 import dev.robots.system.Problems;
@@ -28,18 +30,23 @@ final class HttpVerticle extends VerticleBase {
     private final int poolSize;
     private final HttpServerOptions options;
     private final Metrics metrics;
+    private final Guards guards;
+    private final BearerAuth auth;
     private final BackgroundTasks background;
     private final ReferenceCounter references;
     private final BooleanSupplier shuttingDown;
     private HttpServer server;
 
     HttpVerticle(Config config, Database database, int poolSize, HttpServerOptions options, Metrics metrics,
-            BackgroundTasks background, ReferenceCounter references, BooleanSupplier shuttingDown) {
+            Guards guards, BearerAuth auth, BackgroundTasks background, ReferenceCounter references,
+            BooleanSupplier shuttingDown) {
         this.config = config;
         this.database = database;
         this.poolSize = poolSize;
         this.options = options;
         this.metrics = metrics;
+        this.guards = guards;
+        this.auth = auth;
         this.background = background;
         this.references = references;
         this.shuttingDown = shuttingDown;
@@ -56,12 +63,13 @@ final class HttpVerticle extends VerticleBase {
     private Router router(Pool pool) {
         Router router = Router.router(vertx);
         if (config.accessLog()) {
-            new AccessLog(config.cloudProject()).mount(router);
+            new AccessLog(config.cloudProject(), config.trustProxy()).mount(router);
         }
+        guards.mount(router);
         Problems.install(router);
         new Health(pool, shuttingDown).mount(router);
         metrics.mount(router);
-        new RobotRoutes(pool, database.dialect(), background, references).mount(router);
+        new RobotRoutes(pool, database.dialect(), background, references, auth).mount(router);
         return router;
     }
 

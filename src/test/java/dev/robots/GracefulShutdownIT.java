@@ -22,12 +22,14 @@ class GracefulShutdownIT {
     void sigterm_under_load_writes_every_pending_count_and_exits_zero_in_time() throws Exception {
         try (var database = (TestDatabase.Postgres) TestDatabase.create("postgresql");
                 var jar = JarProcess.start(Map.of("DATABASE_URL", database.url(), "COUNT_FLUSH_MS", "5000",
-                        "SHUTDOWN_TIMEOUT", Integer.toString(SHUTDOWN_TIMEOUT_SECONDS), "ACCESS_LOG", "false"))) {
+                        "SHUTDOWN_TIMEOUT", Integer.toString(SHUTDOWN_TIMEOUT_SECONDS), "ACCESS_LOG", "false",
+                        "API_TOKENS", RunningService.TOKEN))) {
             var ids = new ArrayList<Long>();
             var http = HttpClient.newHttpClient();
             for (int i = 0; i < 5; i++) {
                 var created = http.send(HttpRequest.newBuilder(jar.uri("/v1/robots"))
                         .header("Content-Type", "application/json")
+                        .header("Authorization", "Bearer " + RunningService.TOKEN)
                         .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"term-" + i + "\"}")).build(),
                         HttpResponse.BodyHandlers.ofString());
                 ids.add(new JsonObject(created.body()).getLong("id"));

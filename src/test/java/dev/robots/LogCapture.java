@@ -7,12 +7,16 @@ import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-/** Collects what every logger of this JVM writes at WARNING or above, while open. */
+/** Collects what every logger of this JVM writes at a level or above (WARNING unless told), while open. */
 public final class LogCapture extends Handler implements AutoCloseable {
     private final List<LogRecord> records = new CopyOnWriteArrayList<>();
 
     public LogCapture() {
-        setLevel(Level.WARNING);
+        this(Level.WARNING);
+    }
+
+    public LogCapture(Level level) {
+        setLevel(level);
         Logger.getLogger("").addHandler(this);
     }
 
@@ -27,6 +31,11 @@ public final class LogCapture extends Handler implements AutoCloseable {
     public List<String> lines() {
         return records.stream().map(r -> {
             var line = new StringBuilder(String.valueOf(r.getMessage()));
+            if (r.getParameters() != null) {
+                for (Object parameter : r.getParameters()) {
+                    line.append(" | ").append(parameter);
+                }
+            }
             for (Throwable t = r.getThrown(); t != null; t = t.getCause()) {
                 line.append(" | ").append(t);
             }

@@ -14,6 +14,9 @@ import java.util.Map;
 
 /** The real service on a free port of 127.0.0.1, and an HTTP client for it. */
 public final class RunningService implements AutoCloseable {
+    /** The token the service accepts for writes unless a test says otherwise; {@link #send} sends it. */
+    public static final String TOKEN = "test-token";
+
     private static final HttpClient HTTP = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
@@ -34,7 +37,8 @@ public final class RunningService implements AutoCloseable {
         env.put("PORT", "0");
         env.put("HOST", "127.0.0.1");
         env.put("COUNT_FLUSH_MS", "100");
-        env.put("ACCESS_LOG", "false"); // the load tests would log thousands of lines; ObservabilityTest reads it
+        env.put("ACCESS_LOG", "false"); // the load tests would log thousands of lines; JsonLogsIT reads it
+        env.put("API_TOKENS", TOKEN);
         env.putAll(database.env());
         env.putAll(overrides);
         return new RunningService(Application.start(Config.from(env)));
@@ -56,14 +60,24 @@ public final class RunningService implements AutoCloseable {
         return send(HttpRequest.newBuilder(uri(path)).GET());
     }
 
+    /** A request with the write token (if {@code method} is not GET). */
     public HttpResponse<String> send(String method, String path, String contentType, String body) {
+        var request = request(method, path, contentType, body);
+        if (!"GET".equals(method)) {
+            request.header("Authorization", "Bearer " + TOKEN);
+        }
+        return send(request);
+    }
+
+    /** A request without credentials, unless {@code request} adds them. */
+    public HttpRequest.Builder request(String method, String path, String contentType, String body) {
         var request = HttpRequest.newBuilder(uri(path))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body));
         if (contentType != null) {
             request.header("Content-Type", contentType);
         }
-        return send(request);
+        return request;
     }
 
     public HttpResponse<String> sendJson(String method, String path, String json) {

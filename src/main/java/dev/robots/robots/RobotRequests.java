@@ -9,6 +9,10 @@ import dev.robots.system.Problem;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -121,7 +125,19 @@ final class RobotRequests {
         if (body == null || body.length() == 0) {
             throw Problem.badRequest("The body is empty; send a JSON object such as {\"name\": \"R2-D2\"}.");
         }
-        try (JsonParser parser = JSON.createParser(body.getBytes())) {
+        // Decoded strictly as UTF-8 first: JSON on the wire is UTF-8 (RFC 8259), and Jackson would otherwise guess
+        // UTF-16 or UTF-32 from the first bytes.
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(body.getBytes()))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw Problem.badRequest("The body is not valid UTF-8.");
+        }
+        try (JsonParser parser = JSON.createParser(text)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw Problem.badRequest("The body must be a JSON object such as {\"name\": \"R2-D2\"}.");
             }
@@ -162,6 +178,9 @@ final class RobotRequests {
         }
         if (name.codePoints().anyMatch(Character::isISOControl)) {
             throw Problem.badRequest("name must not contain control characters.");
+        }
+        if (name.codePoints().anyMatch(c -> Character.getType(c) == Character.SURROGATE)) {
+            throw Problem.badRequest("name must be valid Unicode text (it has an unpaired surrogate).");
         }
         return name;
     }

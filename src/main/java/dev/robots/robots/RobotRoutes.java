@@ -8,6 +8,8 @@ import dev.robots.system.Dialect;
 import dev.robots.system.Problem;
 import dev.robots.system.Problems;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -15,12 +17,14 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.sqlclient.Pool;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The robots API, version 1.
  *
  * <pre>
- * curl -X POST localhost:8080/v1/robots -H 'Content-Type: application/json' -d '{"name": "R2-D2"}'
+ * curl -X POST localhost:8080/v1/robots -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+ *   -d '{"name": "R2-D2"}'
  * curl localhost:8080/v1/robots/1
  * curl 'localhost:8080/v1/robots?limit=50&amp;after=0'
  * curl -X PATCH localhost:8080/v1/robots/1 -H 'Content-Type: application/json' -d '{"name": "C-3PO"}'
@@ -31,20 +35,35 @@ import java.util.List;
  */
 public final class RobotRoutes {
     private static final String JSON = "application/json; charset=utf-8";
+    private static final Set<HttpMethod> WRITES = Set.of(HttpMethod.POST, HttpMethod.PATCH, HttpMethod.DELETE,
+            HttpMethod.PUT);
 
     private final RobotRepository robots;
     private final BackgroundTasks background;
     private final ReferenceCounter references;
+    private final Handler<RoutingContext> writers;
 
-    public RobotRoutes(Pool pool, Dialect dialect, BackgroundTasks background, ReferenceCounter references) {
+    /** {@code writers} guards the routes that change data. */
+    public RobotRoutes(Pool pool, Dialect dialect, BackgroundTasks background, ReferenceCounter references,
+            Handler<RoutingContext> writers) {
         this.robots = new RobotRepository(pool, dialect);
         this.background = background;
         this.references = references;
+        this.writers = writers;
     }
 
     public void mount(Router router) {
         BodyHandler body = BodyHandler.create(false).setBodyLimit(Config.BODY_LIMIT_BYTES);
         router.get("/v1/robots").handler(this::listRobots);
+        // Writes are checked first, before any body is read, in a route without a path: a path would join the
+        // route label of the request metrics ("/v1/robots>/v1/robots").
+        router.route().handler(ctx -> {
+            if (WRITES.contains(ctx.request().method()) && ctx.request().path().startsWith("/v1/robots")) {
+                writers.handle(ctx);
+            } else {
+                ctx.next();
+            }
+        });
         router.post("/v1/robots").handler(body).handler(this::createRobot);
         Problems.methodNotAllowed(router, "/v1/robots", "GET, POST");
 
@@ -146,6 +165,9 @@ public final class RobotRoutes {
     }
 
     private static void send(RoutingContext ctx, int status, JsonObject body) {
+        if (ctx.response().ended()) {
+            return; // REQUEST_TIMEOUT_MS passed and a 503 went out instead
+        }
         ctx.response().setStatusCode(status).putHeader("Content-Type", JSON).end(body.toBuffer());
     }
 }

@@ -21,10 +21,15 @@ public final class AccessLog {
     private static final Pattern TRACEPARENT = Pattern.compile("[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}");
 
     private final Optional<String> project;
+    private final boolean trustProxy;
 
-    /** {@code project}: the Google Cloud project that trace names belong to. */
-    public AccessLog(Optional<String> project) {
+    /**
+     * {@code project}: the Google Cloud project that trace names belong to; {@code trustProxy}: the client address is
+     * the first of {@code X-Forwarded-For} (set by a front end we trust, such as Cloud Run's), not the peer's.
+     */
+    public AccessLog(Optional<String> project, boolean trustProxy) {
         this.project = project;
+        this.trustProxy = trustProxy;
     }
 
     public void mount(Router router) {
@@ -44,12 +49,21 @@ public final class AccessLog {
             httpRequest.put("latency", String.format(Locale.ROOT, "%.6fs", (System.nanoTime() - started) / 1e9));
             httpRequest.put("protocol", request.version().alpnName().toUpperCase(Locale.ROOT));
             Optional.ofNullable(request.getHeader("User-Agent")).ifPresent(ua -> httpRequest.put("userAgent", ua));
+            remoteIp(request).ifPresent(ip -> httpRequest.put("remoteIp", ip));
             var fields = new LinkedHashMap<String, Object>();
             fields.put("httpRequest", httpRequest);
             trace(request).ifPresent(trace -> fields.put("logging.googleapis.com/trace", trace));
             LOG.log(Level.INFO, request.method().name() + " " + request.uri() + " " + status, Logging.fields(fields));
         });
         ctx.next();
+    }
+
+    private Optional<String> remoteIp(HttpServerRequest request) {
+        String forwarded = trustProxy ? request.getHeader("X-Forwarded-For") : null;
+        if (forwarded != null && !forwarded.isBlank()) {
+            return Optional.of(forwarded.split(",", 2)[0].strip());
+        }
+        return Optional.ofNullable(request.remoteAddress()).map(address -> address.hostAddress());
     }
 
     /** {@code projects/PROJECT/traces/TRACE_ID}, when the project is known and the request names a trace. */

@@ -24,6 +24,13 @@ import java.util.Optional;
  *                       which sets {@code K_SERVICE})
  * @param accessLog      {@code ACCESS_LOG}: one log entry per request
  * @param cloudProject   {@code GOOGLE_CLOUD_PROJECT}: the project that log entries' trace names belong to
+ * @param apiTokens      {@code API_TOKENS} (comma-separated) and the tokens in the file {@code API_TOKENS_FILE}: what
+ *                       writes accept as {@code Authorization: Bearer}; none means a token generated at start
+ * @param corsOrigins    {@code CORS_ORIGINS}: browser origins allowed to call the API (comma-separated); none: no CORS
+ * @param trustProxy     {@code TRUST_PROXY}: take the client address from {@code X-Forwarded-For} (behind Cloud Run's
+ *                       front end, the default there)
+ * @param maxConcurrentRequests {@code MAX_CONCURRENT_REQUESTS}: requests in progress per instance; past it, 503 at once
+ * @param requestTimeout {@code REQUEST_TIMEOUT_MS}: the longest a request may take; past it, 503
  */
 public record Config(
         int port,
@@ -37,7 +44,20 @@ public record Config(
         Duration countDelay,
         Logging.Format logFormat,
         boolean accessLog,
-        Optional<String> cloudProject) {
+        Optional<String> cloudProject,
+        List<String> apiTokens,
+        List<String> corsOrigins,
+        boolean trustProxy,
+        int maxConcurrentRequests,
+        Duration requestTimeout) {
+
+    /** What a log line may say of the settings: all but the tokens. */
+    @Override
+    public String toString() {
+        return "Config[port=%d, host=%s, database=%s, pool=%d, tokens=%d, corsOrigins=%s]".formatted(
+                port, host, databaseUrl.isPresent() ? "PostgreSQL" : "embedded", dbPoolSize, apiTokens.size(),
+                corsOrigins);
+    }
 
     /** The largest request body accepted; a robot is a name of at most 100 characters. */
     public static final int BODY_LIMIT_BYTES = 16 * 1024;
@@ -62,7 +82,22 @@ public record Config(
                 reader.choice("LOG_FORMAT", Logging.Format.of(env).name(), "text", "json")
                         .equals("json") ? Logging.Format.JSON : Logging.Format.TEXT,
                 reader.choice("ACCESS_LOG", "true", "true", "false").equals("true"),
-                Optional.ofNullable(reader.string("GOOGLE_CLOUD_PROJECT", null)));
+                Optional.ofNullable(reader.string("GOOGLE_CLOUD_PROJECT", null)),
+                tokens(reader),
+                BearerAuth.parse(reader.string("CORS_ORIGINS", "")),
+                reader.choice("TRUST_PROXY", env.containsKey("K_SERVICE") ? "true" : "false", "true", "false")
+                        .equals("true"),
+                reader.integer("MAX_CONCURRENT_REQUESTS", 1000, 1, 1_000_000),
+                Duration.ofMillis(reader.integer("REQUEST_TIMEOUT_MS", 2000, 100, 600_000)));
+    }
+
+    private static List<String> tokens(Reader reader) {
+        var tokens = new java.util.ArrayList<>(BearerAuth.parse(reader.string("API_TOKENS", "")));
+        String file = reader.string("API_TOKENS_FILE", null);
+        if (file != null) {
+            tokens.addAll(BearerAuth.readFile(Path.of(file)));
+        }
+        return List.copyOf(tokens);
     }
 
     private record Reader(Map<String, String> env) {

@@ -1,5 +1,8 @@
 package dev.robots.system;
 
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -26,6 +29,9 @@ public final class Problems {
         router.errorHandler(404, ctx -> send(ctx, Problem.notFound(
                 "There is nothing at %s.".formatted(ctx.request().path()))));
         router.errorHandler(500, Problems::handle);
+        // Vert.x Web's own 400, for a path it cannot decode (/v1/robots/%ZZ), before any route runs.
+        router.errorHandler(400, ctx -> send(ctx, Problem.badRequest(
+                "The request could not be read: its path or parameters are not validly encoded.")));
     }
 
     /** A route that answers 405 with the methods the path does accept; add it after the path's real routes. */
@@ -44,6 +50,14 @@ public final class Problems {
         if (failure instanceof Problem problem) {
             return problem;
         }
+        if (failure instanceof HttpPostRequestDecoder.ErrorDataDecoderException) {
+            return Problem.badRequest("The form could not be decoded: " + failure.getMessage());
+        }
+        if (!ctx.request().isEnded() && (failure instanceof NumberFormatException
+                || failure instanceof DecoderException || failure instanceof TooLongFrameException)) {
+            // Netty's HTTP decoder failed on the body as it came in (a malformed chunk size, say): the client's doing.
+            return Problem.badRequest("The request body could not be read: " + failure.getMessage());
+        }
         if (failure != null && Database.isUnavailable(failure)) {
             LOG.warning(() -> "Database unavailable for %s %s [request %s]: %s".formatted(
                     ctx.request().method(), ctx.request().path(), RequestIds.of(ctx), failure));
@@ -53,6 +67,11 @@ public final class Problems {
         int status = ctx.statusCode();
         if (failure == null && status >= 400 && status < 500) {
             return new Problem(status, describe(status));
+        }
+        if (failure == null && status == 503) {
+            // Vert.x's TimeoutHandler: the request outlived REQUEST_TIMEOUT_MS, almost always waiting for the database.
+            return new Problem(503, "The request took too long; try again shortly.",
+                    Map.of("Retry-After", RETRY_AFTER_SECONDS));
         }
         String requestId = RequestIds.of(ctx);
         LOG.log(Level.SEVERE, "Unexpected failure of %s %s [request %s]".formatted(
@@ -71,6 +90,9 @@ public final class Problems {
 
     public static void send(RoutingContext ctx, Problem problem) {
         var response = ctx.response();
+        if (response.ended()) {
+            return; // answered already (a timeout's 503); the late outcome has no one to go to
+        }
         if (response.headWritten()) {
             // The head is already sent and cannot be replaced: reset, so the client sees a failure, not a cut body.
             response.reset();

@@ -1,0 +1,82 @@
+package dev.robots.system;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.robots.LogCapture;
+import dev.robots.RunningService;
+import dev.robots.TestDatabase;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** Writes need an accepted bearer token; reads stay public; no token is ever logged but a generated one. */
+class AuthTest {
+    private static final String BODY = "{\"name\": \"R2-D2\"}";
+
+    private static HttpResponse<String> write(RunningService service, String method, String path, String authorization) {
+        var request = service.request(method, path, "application/json", BODY);
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return service.send(request);
+    }
+
+    @Test
+    void writes_need_one_of_the_configured_tokens_and_no_token_reaches_the_logs() throws Exception {
+        var file = Files.createTempFile("tokens", ".txt");
+        Files.writeString(file, "gamma-token\n");
+        try (var database = TestDatabase.create("h2"); var logs = new LogCapture(Level.ALL);
+                var service = RunningService.start(database, Map.of("API_TOKENS", "alpha-token, beta-token",
+                        "API_TOKENS_FILE", file.toString(), "ACCESS_LOG", "true"))) {
+            for (String token : new String[] {"alpha-token", "beta-token", "gamma-token"}) {
+                assertThat(write(service, "POST", "/v1/robots", "Bearer " + token).statusCode()).isEqualTo(201);
+            }
+            assertThat(write(service, "POST", "/v1/robots", "bearer alpha-token").statusCode()).isEqualTo(201);
+
+            var missing = write(service, "POST", "/v1/robots", null);
+            assertThat(missing.statusCode()).isEqualTo(401);
+            assertThat(missing.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+            assertThat(missing.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"robots\"");
+
+            for (String wrong : new String[] {"Bearer wrong-token", "Bearer alpha-tokenX", "Bearer ", "Basic YTpi",
+                "alpha-token"}) {
+                var response = write(service, "POST", "/v1/robots", wrong);
+                assertThat(response.statusCode()).as(wrong).isEqualTo(401);
+                assertThat(response.headers().firstValue("WWW-Authenticate").orElseThrow()).startsWith("Bearer");
+            }
+            long id = new JsonObject(write(service, "POST", "/v1/robots", "Bearer alpha-token").body()).getLong("id");
+            for (String[] route : new String[][] {{"PATCH", "/v1/robots/" + id}, {"DELETE", "/v1/robots/" + id},
+                {"POST", "/v1/robots/" + id + "/repair"}, {"POST", "/v1/robots/repair"}}) {
+                assertThat(write(service, route[0], route[1], null).statusCode()).as(route[1]).isEqualTo(401);
+                assertThat(write(service, route[0], route[1], "Bearer wrong").statusCode()).isEqualTo(401);
+            }
+            assertThat(service.get("/v1/robots/" + id).statusCode()).isEqualTo(200);
+            assertThat(service.get("/v1/robots").statusCode()).isEqualTo(200);
+            assertThat(write(service, "DELETE", "/v1/robots/" + id, "Bearer gamma-token").statusCode())
+                    .isEqualTo(204);
+
+            assertThat(logs.lines()).isNotEmpty().noneMatch(line -> line.contains("alpha-token")
+                    || line.contains("beta-token") || line.contains("gamma-token") || line.contains("wrong-token"));
+        }
+    }
+
+    @Test
+    void without_configured_tokens_a_generated_one_is_logged_once_and_works() {
+        try (var database = TestDatabase.create("h2"); var logs = new LogCapture(Level.ALL);
+                var service = RunningService.start(database, Map.of("API_TOKENS", ""))) {
+            var lines = logs.lines().stream().filter(line -> line.contains("made for this run")).toList();
+            assertThat(lines).hasSize(1);
+            var matcher = Pattern.compile("made for this run: ([A-Za-z0-9_-]{43})").matcher(lines.getFirst());
+            assertThat(matcher.find()).isTrue();
+
+            assertThat(write(service, "POST", "/v1/robots", "Bearer " + RunningService.TOKEN).statusCode())
+                    .isEqualTo(401);
+            assertThat(write(service, "POST", "/v1/robots", "Bearer " + matcher.group(1)).statusCode())
+                    .isEqualTo(201);
+        }
+    }
+}
