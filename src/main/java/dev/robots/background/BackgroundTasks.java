@@ -20,6 +20,10 @@ import java.util.logging.Logger;
 public final class BackgroundTasks {
     private static final Logger LOG = Logger.getLogger(BackgroundTasks.class.getName());
 
+    private static final int ATTACHED = 0;
+    private static final int RUNNING = 1;
+    private static final int DROPPED = 2;
+
     private final Vertx vertx;
     private final AtomicInteger pending = new AtomicInteger();
     private Promise<Void> drained;
@@ -29,16 +33,30 @@ public final class BackgroundTasks {
     }
 
     /**
-     * Runs {@code tasks} once the response of {@code ctx} has been written. Nothing happens when the response is never
-     * completed (the client went away before it was written).
+     * Runs {@code tasks} once the response of {@code ctx} has been written. They count as pending from now on, so that
+     * a shutdown waits for them even while the response is still being written; they are dropped (and counted off)
+     * when the response fails instead (the client went away before it was written).
      */
     public void after(RoutingContext ctx, BackgroundTask... tasks) {
+        if (ctx.response().ended()) {
+            return; // answered already (a timeout's 503): there is no response left to follow
+        }
         List<BackgroundTask> ordered = List.of(tasks);
+        var state = new AtomicInteger(ATTACHED);
+        pending.addAndGet(ordered.size());
         ctx.addBodyEndHandler(written -> {
-            pending.addAndGet(ordered.size());
-            Future<Void> chain = Future.succeededFuture();
-            for (BackgroundTask task : ordered) {
-                chain = chain.transform(previous -> runOne(ctx, task));
+            if (state.compareAndSet(ATTACHED, RUNNING)) {
+                Future<Void> chain = Future.succeededFuture();
+                for (BackgroundTask task : ordered) {
+                    chain = chain.transform(previous -> runOne(ctx, task));
+                }
+            }
+        });
+        ctx.addEndHandler(ended -> {
+            if (ended.failed() && state.compareAndSet(ATTACHED, DROPPED)) {
+                for (int i = 0; i < ordered.size(); i++) {
+                    finished();
+                }
             }
         });
     }
@@ -71,7 +89,7 @@ public final class BackgroundTasks {
         }
     }
 
-    /** Tasks whose response has been sent and that have not finished yet. */
+    /** Tasks attached to a response and not finished yet (waiting for the response, queued or running). */
     public int pending() {
         return pending.get();
     }
