@@ -26,7 +26,8 @@ final class RobotRequests {
     static final int MAX_PAGE_SIZE = 500;
     static final int DEFAULT_PAGE_SIZE = 50;
 
-    private static final Pattern DIGITS = Pattern.compile("[0-9]{1,19}");
+    /** A whole number without sign or leading zeros: one spelling per id, so one URL per robot. */
+    private static final Pattern DIGITS = Pattern.compile("0|[1-9][0-9]{0,18}");
     private static final Pattern JSON_TYPE =
             Pattern.compile("application/(?:[a-z0-9.+-]+\\+)?json(?:\\s*;\\s*charset=\"?utf-8\"?)?\\s*",
                     Pattern.CASE_INSENSITIVE);
@@ -110,7 +111,13 @@ final class RobotRequests {
     /** The {@code name} of a body {@code {"name": "..."}}, trimmed. */
     static String name(RoutingContext ctx) {
         requireJson(ctx);
-        return validName(parseName(ctx.body().buffer()));
+        Buffer body = ctx.body().buffer();
+        return name(body == null ? new byte[0] : body.getBytes());
+    }
+
+    /** The valid, trimmed name in a JSON body, or a 400 {@link Problem} saying what is wrong (and nothing else). */
+    static String name(byte[] body) {
+        return validName(parseName(body));
     }
 
     private static void requireJson(RoutingContext ctx) {
@@ -121,8 +128,8 @@ final class RobotRequests {
         }
     }
 
-    private static String parseName(Buffer body) {
-        if (body == null || body.length() == 0) {
+    private static String parseName(byte[] body) {
+        if (body.length == 0) {
             throw Problem.badRequest("The body is empty; send a JSON object such as {\"name\": \"R2-D2\"}.");
         }
         // Decoded strictly as UTF-8 first: JSON on the wire is UTF-8 (RFC 8259), and Jackson would otherwise guess
@@ -132,7 +139,7 @@ final class RobotRequests {
             text = StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(body.getBytes()))
+                    .decode(ByteBuffer.wrap(body))
                     .toString();
         } catch (CharacterCodingException e) {
             throw Problem.badRequest("The body is not valid UTF-8.");

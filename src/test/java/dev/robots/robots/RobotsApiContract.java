@@ -160,7 +160,7 @@ abstract class RobotsApiContract {
 
     @ParameterizedTest(name = "[{index}] {0}")
     @ValueSource(strings = {"abc", "0", "-1", "1.5", "1e3", "+1", "9223372036854775808", "99999999999999999999999",
-        "%20", "0x10"})
+        "%20", "0x10", "007", "١٢٣"})
     void an_id_that_is_not_a_positive_64_bit_integer_is_a_400(String id) {
         for (String method : new String[] {"GET", "PATCH", "DELETE"}) {
             assertProblem(service.sendJson(method, "/v1/robots/" + id, "{\"name\": \"R2\"}"), 400);
