@@ -71,6 +71,14 @@ public final class Load {
         stopped.set(true);
     }
 
+    /**
+     * Stops the load when closed: declared after the executor in a try-with-resources, it is closed first, so a failed
+     * assertion does not leave the executor waiting for a load that never ends.
+     */
+    public AutoCloseable stopper() {
+        return this::stop;
+    }
+
     public long sent(long id) {
         return value(sent, id);
     }

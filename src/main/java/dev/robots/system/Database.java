@@ -60,7 +60,7 @@ public final class Database {
             Files.createDirectories(config.dataDir());
         }
         var flyway = Flyway.configure()
-                .dataSource(target.jdbcUrl(), target.user(), target.password())
+                .dataSource(target.jdbcUrl(config.dbTimeout()), target.user(), target.password())
                 .locations(target.dialect().migrationLocations())
                 .connectRetries(0)
                 // A database the seed app created already has its robots table: adopt it, then migrate it.
@@ -95,7 +95,7 @@ public final class Database {
                     .build();
             case H2 -> JDBCPool.pool(vertx,
                     new JDBCConnectOptions()
-                            .setJdbcUrl(target.jdbcUrl())
+                            .setJdbcUrl(target.jdbcUrl(config.dbTimeout()))
                             .setUser(target.user())
                             .setPassword(target.password()),
                     poolOptions);
@@ -134,8 +134,10 @@ public final class Database {
                     || t instanceof SQLNonTransientConnectionException) {
                 return true;
             }
-            // The SQL client reports a connection that closed under it as a plain VertxException.
-            if (t instanceof VertxException && t.getMessage() != null && t.getMessage().startsWith("Connection is ")) {
+            // The SQL client reports a connection that closed under it, and a pool wait that ran out (DB_TIMEOUT_MS,
+            // every connection busy or stuck), as plain VertxExceptions.
+            if (t instanceof VertxException && t.getMessage() != null && (t.getMessage().startsWith("Connection is ")
+                    || t.getMessage().startsWith("Timeout waiting for connection"))) {
                 return true;
             }
             if (t instanceof PgException pg && isConnectionState(pg.getSqlState())) {

@@ -56,6 +56,22 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
         return new DatabaseTarget(Dialect.H2, url, "sa", "", null);
     }
 
+    /**
+     * The JDBC URL with the driver's connect and login limits set from {@code timeout} (pgjdbc's own defaults let a
+     * connection attempt to a silent server block for long), unless the URL sets them itself.
+     */
+    String jdbcUrl(java.time.Duration timeout) {
+        if (dialect != Dialect.POSTGRESQL) {
+            return jdbcUrl;
+        }
+        long seconds = Math.max(1, (timeout.toMillis() + 999) / 1000);
+        String limits = "connectTimeout=" + seconds + "&loginTimeout=" + (seconds * 2);
+        // Ours first: when the URL names one too, the driver keeps the later value, the URL's.
+        int query = jdbcUrl.indexOf('?');
+        return query < 0 ? jdbcUrl + "?" + limits
+                : jdbcUrl.substring(0, query + 1) + limits + "&" + jdbcUrl.substring(query + 1);
+    }
+
     /** For logs: the database and where it is, never the password. */
     String describe() {
         return switch (dialect) {

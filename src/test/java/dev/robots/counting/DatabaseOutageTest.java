@@ -29,7 +29,7 @@ class DatabaseOutageTest {
                 }
 
                 var load = new Load();
-                try (var background = Executors.newVirtualThreadPerTaskExecutor()) {
+                try (var background = Executors.newVirtualThreadPerTaskExecutor(); var stopper = load.stopper()) {
                     var running = background.submit(() -> load.run(List.of(service.uri("/")), ids, 1_000_000, 16));
                     Thread.sleep(1_000);
                     long okBeforeCut = load.ok();
