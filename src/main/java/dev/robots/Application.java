@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
@@ -33,6 +34,8 @@ public final class Application {
     static final int MAX_HEADERS = 8192;
     /** A connection that sends nothing this long is closed, so slow or idle clients cannot hold it. */
     static final int IDLE_TIMEOUT_SECONDS = 30;
+    /** How long a stop past its deadline may wait for Vert.x to close before the process exits anyway. */
+    private static final long GRACE_MILLIS = 500;
 
     private final Config config;
     private final Vertx vertx;
@@ -138,11 +141,20 @@ public final class Application {
                 })
                 .transform(flushed -> database.close().transform(closed -> (Future<Void>) flushed));
         try {
-            stopped.await();
+            // Bounded here too: each step has the deadline, but closing a pool whose connections hang on a database
+            // that stopped answering need not honour it, and the platform's SIGKILL will not wait.
+            stopped.await(Math.max(1, remaining(deadline).toMillis()), TimeUnit.MILLISECONDS);
             LOG.info("Stopped; every recorded reference was written");
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("Shutdown did not finish within SHUTDOWN_TIMEOUT; %d references unwritten"
+                    .formatted(flusher.pending()), e);
         } finally {
             // Closed last and from this thread: callbacks chained after it would have no event loop to run on.
-            vertx.close().await();
+            try {
+                vertx.close().await(GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                LOG.warning("Vert.x did not close within %d ms".formatted(GRACE_MILLIS));
+            }
         }
     }
 
