@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -45,14 +44,9 @@ public final class BearerAuth implements Handler<RoutingContext> {
         return new BearerAuth(tokens);
     }
 
-    /** Tokens from a comma- or line-separated list. */
-    static List<String> parse(String tokens) {
-        return Arrays.stream(tokens.split("[,\\s]+")).map(String::strip).filter(t -> !t.isEmpty()).toList();
-    }
-
     static List<String> readFile(Path file) {
         try {
-            return parse(Files.readString(file));
+            return Config.split(Files.readString(file));
         } catch (IOException e) {
             throw new UncheckedIOException("API_TOKENS_FILE " + file + " cannot be read", e);
         }

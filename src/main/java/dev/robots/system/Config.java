@@ -2,6 +2,7 @@ package dev.robots.system;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -84,15 +85,20 @@ public record Config(
                 reader.choice("ACCESS_LOG", "true", "true", "false").equals("true"),
                 Optional.ofNullable(reader.string("GOOGLE_CLOUD_PROJECT", null)),
                 tokens(reader),
-                BearerAuth.parse(reader.string("CORS_ORIGINS", "")),
+                reader.list("CORS_ORIGINS"),
                 reader.choice("TRUST_PROXY", env.containsKey("K_SERVICE") ? "true" : "false", "true", "false")
                         .equals("true"),
                 reader.integer("MAX_CONCURRENT_REQUESTS", 1000, 1, 1_000_000),
                 Duration.ofMillis(reader.integer("REQUEST_TIMEOUT_MS", 2000, 100, 600_000)));
     }
 
+    /** The items of a comma-, space- or line-separated list, without blanks. */
+    static List<String> split(String items) {
+        return Arrays.stream(items.split("[,\\s]+")).filter(item -> !item.isEmpty()).toList();
+    }
+
     private static List<String> tokens(Reader reader) {
-        var tokens = new java.util.ArrayList<>(BearerAuth.parse(reader.string("API_TOKENS", "")));
+        var tokens = new java.util.ArrayList<>(reader.list("API_TOKENS"));
         String file = reader.string("API_TOKENS_FILE", null);
         if (file != null) {
             tokens.addAll(BearerAuth.readFile(Path.of(file)));
@@ -104,6 +110,11 @@ public record Config(
         String string(String name, String fallback) {
             String value = env.get(name);
             return value == null || value.isBlank() ? fallback : value.strip();
+        }
+
+        /** A comma- or space-separated list; empty when unset. */
+        List<String> list(String name) {
+            return split(string(name, ""));
         }
 
         String choice(String name, String fallback, String... allowed) {
