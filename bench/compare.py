@@ -30,6 +30,8 @@ PG_USER = os.environ.get("PGUSER", "postgres")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 JAVA = pathlib.Path(os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64")) / "bin" / "java"
 JAVA_OPTS = os.environ.get("BENCH_JAVA_OPTS", "-XX:+UseSerialGC -Xmx96m -Xss512k").split()
+# Settings for our service on top of its defaults, e.g. BENCH_ENV="ACCESS_LOG=false CACHE_SIZE=0".
+OUR_ENV = dict(item.split("=", 1) for item in os.environ.get("BENCH_ENV", "").split())
 PORTS = {"ours": 18431, "seed": 18432}
 DATABASES = {"ours": "bench_ours", "seed": "bench_seed"}
 
@@ -60,6 +62,7 @@ def start(target, path="/v1/robots/1"):
     env = dict(os.environ, PORT=str(PORTS[target]), DATABASE_URL=url(DATABASES[target]))
     if target == "ours":
         env["HOST"] = "127.0.0.1"
+        env.update(OUR_ENV)
         command = [str(JAVA), *JAVA_OPTS, "-jar", str(ROOT / "target" / "robots-api.jar")]
     else:
         env.update(SEED_TASK_DELAY="0", WORKERS="1")
@@ -115,15 +118,19 @@ def wrk(port, seconds, path=None):
     return result
 
 
-def updates(db):
-    return int(psql(db, "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'robots'") or 0)
+def table_stats(db):
+    """Row updates and index scans (reads by id) of the robots table so far."""
+    out = psql(db, "SELECT n_tup_upd, coalesce(idx_scan, 0) + coalesce(seq_scan, 0) FROM pg_stat_user_tables "
+                   "WHERE relname = 'robots'")
+    updated, scanned = (int(v) for v in out.split("|"))
+    return updated, scanned
 
 
 def measure(target, seconds):
     server = start(target)
     pid = server["process"].pid
     wrk(PORTS[target], 3)
-    before_cpu, before_upd = cpu_ticks(pid), updates(DATABASES[target])
+    before_cpu, (before_upd, before_scans) = cpu_ticks(pid), table_stats(DATABASES[target])
     run = wrk(PORTS[target], seconds)
     run["cpu_ms_per_req"] = (cpu_ticks(pid) - before_cpu) * 1000 / CLK_TCK / run["requests"]
     run["rss_mib"] = rss_mib(pid)
@@ -132,7 +139,10 @@ def measure(target, seconds):
         run["ceiling_rps"] = wrk(PORTS[target], seconds, path="/healthz")["rps"]
     stop(server)  # closing its connections also publishes its table statistics
     time.sleep(1.0)
-    run["updates_per_req"] = (updates(DATABASES[target]) - before_upd) / run["requests"]
+    after_upd, after_scans = table_stats(DATABASES[target])
+    run["updates_per_req"] = (after_upd - before_upd) / run["requests"]
+    # Includes the ceiling run's requests for ours (no scans there): per GET request, an upper bound.
+    run["scans_per_req"] = (after_scans - before_scans) / run["requests"]
     return run
 
 
@@ -180,12 +190,15 @@ def main():
          f"{med(ours, 'first_200_ms') / med(seed, 'first_200_ms'):.2f}×"),
         ("robots row updates per request", fmt(col(seed, "updates_per_req"), 4),
          fmt(col(ours, "updates_per_req"), 4), ""),
+        ("robots row reads (index scans) per request", fmt(col(seed, "scans_per_req"), 4),
+         fmt(col(ours, "scans_per_req"), 4), ""),
     ]
     ceiling = med(ours, "ceiling_rps")
     lines = [
         f"GET /v1/robots/{{random id of 100}}, wrk -t1 -c64 -d{args.seconds}s after a 3 s warm-up, "
         f"{args.rounds} rounds alternating, fresh servers each round; median (min–max).",
-        f"Ours: `java {' '.join(JAVA_OPTS)} -jar target/robots-api.jar`. "
+        f"Ours: `{' '.join(f'{k}={v}' for k, v in OUR_ENV.items())} "
+        f"java {' '.join(JAVA_OPTS)} -jar target/robots-api.jar`. "
         f"Seed: one uvicorn worker, its original middleware, SEED_TASK_DELAY=0.",
         "",
         "| measure | seed (Starlette) | ours (Vert.x) | ratio |",

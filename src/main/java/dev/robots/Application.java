@@ -3,6 +3,8 @@ package dev.robots;
 import dev.robots.background.BackgroundTasks;
 import dev.robots.counting.CountFlusher;
 import dev.robots.counting.ReferenceCounter;
+import dev.robots.robots.RobotCache;
+import dev.robots.robots.RobotChanges;
 import dev.robots.system.Config;
 import dev.robots.system.BearerAuth;
 import dev.robots.system.Database;
@@ -23,8 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 /**
- * The owner of everything that runs: it starts the database (schema and background pool), the reference flusher and
- * one HTTP server per event loop, in that order, and stops them in reverse order within the shutdown timeout.
+ * The owner of everything that runs: it starts the database (schema and background pool), the listener that keeps
+ * the read cache coherent, the reference flusher and one HTTP server per event loop, in that order, and stops them in
+ * reverse order within the shutdown timeout.
  */
 public final class Application {
     private static final Logger LOG = Logger.getLogger(Application.class.getName());
@@ -44,6 +47,8 @@ public final class Application {
     private final BackgroundTasks background;
     private final ReferenceCounter references;
     private final CountFlusher flusher;
+    private final RobotCache cache;
+    private final RobotChanges changes;
     private final List<HttpVerticle> servers = new CopyOnWriteArrayList<>();
     private volatile boolean shuttingDown;
     private int port;
@@ -55,7 +60,12 @@ public final class Application {
         this.database = database;
         this.background = new BackgroundTasks(vertx);
         this.references = new ReferenceCounter(config.countDelay().toMillis());
-        this.flusher = new CountFlusher(vertx, database, references, config.countFlush(), metrics.registry());
+        boolean shared = database.dialect().sharedByInstances();
+        // Where other instances share the database, the cache is off until this instance hears of their changes.
+        this.cache = new RobotCache(config.cacheSize(), config.cacheTtl().toMillis(), !shared);
+        this.changes = shared && config.cacheSize() > 0 ? RobotChanges.start(vertx, database, cache) : null;
+        this.flusher = new CountFlusher(vertx, database, references, config.countFlush(), metrics.registry(),
+                cache::invalidate);
         Gauge.builder("robots.background.tasks.pending", background, BackgroundTasks::pending)
                 .description("Background tasks whose response was sent and that have not finished")
                 .register(metrics.registry());
@@ -81,8 +91,14 @@ public final class Application {
         }
     }
 
-    /** One HTTP server per event loop (one per core), each with its own pool, sharing one port. */
+    /** Once the read cache can hear of other instances' changes (or has tried to), starts the servers. */
     private Future<Application> serve() {
+        return (changes == null ? Future.succeededFuture() : changes.firstAttempt())
+                .compose(heard -> deployServers());
+    }
+
+    /** One HTTP server per event loop (one per core), each with its own pool, sharing one port. */
+    private Future<Application> deployServers() {
         flusher.start();
         int loops = Runtime.getRuntime().availableProcessors();
         int poolSize = Math.max(1, config.dbPoolSize() / loops);
@@ -94,7 +110,7 @@ public final class Application {
         var auth = BearerAuth.of(config);
         return vertx.deployVerticle(() -> {
                     var verticle = new HttpVerticle(config, database, poolSize, options, metrics, guards, auth,
-                            background, references, () -> shuttingDown);
+                            background, references, cache, () -> shuttingDown);
                     servers.add(verticle);
                     return verticle;
                 }, new DeploymentOptions().setInstances(loops))
@@ -113,6 +129,11 @@ public final class Application {
     /** Background tasks whose response was sent and that have not finished. */
     public BackgroundTasks background() {
         return background;
+    }
+
+    /** This instance's read cache of robots. */
+    public RobotCache cache() {
+        return cache;
     }
 
     /** References recorded and not yet in the database. */
@@ -139,7 +160,9 @@ public final class Application {
                     }
                     return flusher.stop(remaining(deadline));
                 })
-                .transform(flushed -> database.close().transform(closed -> (Future<Void>) flushed));
+                .transform(flushed -> (changes == null ? Future.<Void>succeededFuture() : changes.stop())
+                        .transform(stoppedListening -> database.close())
+                        .transform(closed -> (Future<Void>) flushed));
         try {
             // Bounded here too: each step has the deadline, but closing a pool whose connections hang on a database
             // that stopped answering need not honour it, and the platform's SIGKILL will not wait.

@@ -2,6 +2,7 @@ package dev.robots;
 
 import dev.robots.background.BackgroundTasks;
 import dev.robots.counting.ReferenceCounter;
+import dev.robots.robots.RobotCache;
 import dev.robots.robots.RobotRoutes;
 import dev.robots.system.AccessLog;
 import dev.robots.system.BearerAuth;
@@ -34,12 +35,13 @@ final class HttpVerticle extends VerticleBase {
     private final BearerAuth auth;
     private final BackgroundTasks background;
     private final ReferenceCounter references;
+    private final RobotCache cache;
     private final BooleanSupplier shuttingDown;
     private HttpServer server;
 
     HttpVerticle(Config config, Database database, int poolSize, HttpServerOptions options, Metrics metrics,
             Guards guards, BearerAuth auth, BackgroundTasks background, ReferenceCounter references,
-            BooleanSupplier shuttingDown) {
+            RobotCache cache, BooleanSupplier shuttingDown) {
         this.config = config;
         this.database = database;
         this.poolSize = poolSize;
@@ -49,6 +51,7 @@ final class HttpVerticle extends VerticleBase {
         this.auth = auth;
         this.background = background;
         this.references = references;
+        this.cache = cache;
         this.shuttingDown = shuttingDown;
     }
 
@@ -69,7 +72,7 @@ final class HttpVerticle extends VerticleBase {
         Problems.install(router);
         new Health(pool, shuttingDown).mount(router);
         metrics.mount(router);
-        new RobotRoutes(pool, database.dialect(), background, references, auth).mount(router);
+        new RobotRoutes(pool, database.dialect(), cache, background, references, auth).mount(router);
         return router;
     }
 

@@ -12,15 +12,40 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * A TCP proxy on 127.0.0.1 between the service and PostgreSQL, that a test can cut (every connection is closed and
- * new ones are closed at once) and restore, to stage a database outage.
+ * A TCP proxy on 127.0.0.1 between the service and PostgreSQL, to stage database faults. {@link #cut} closes every
+ * connection and refuses new ones (a database that is down). {@link #blackhole} keeps every connection open but
+ * swallows all bytes, and accepts new connections that never hear back (a database that stops answering: a frozen
+ * server, a lost network path). Connections swallowed stay silent for ever, even after {@link #restore}: their
+ * protocol state is lost, and only the client can give them up.
  */
 public final class TcpProxy implements AutoCloseable {
     private final ServerSocket listener;
     private final int targetPort;
-    private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    private final Set<Link> links = ConcurrentHashMap.newKeySet();
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
-    private volatile boolean cut;
+    private volatile Mode mode = Mode.FORWARD;
+
+    private enum Mode { FORWARD, CUT, BLACKHOLE }
+
+    /** One client connection and, unless it was accepted into a black hole, its server connection. */
+    private static final class Link {
+        final Socket client;
+        final Socket server;
+        volatile boolean swallowed;
+
+        Link(Socket client, Socket server) {
+            this.client = client;
+            this.server = server;
+            this.swallowed = server == null;
+        }
+
+        void close() {
+            closeQuietly(client);
+            if (server != null) {
+                closeQuietly(server);
+            }
+        }
+    }
 
     public TcpProxy(int targetPort) throws IOException {
         this.targetPort = targetPort;
@@ -33,28 +58,40 @@ public final class TcpProxy implements AutoCloseable {
     }
 
     public void cut() {
-        cut = true;
-        sockets.forEach(TcpProxy::closeQuietly);
-        sockets.clear();
+        mode = Mode.CUT;
+        links.forEach(Link::close);
+        links.clear();
     }
 
+    public void blackhole() {
+        mode = Mode.BLACKHOLE;
+        links.forEach(link -> link.swallowed = true);
+    }
+
+    /** Forwards new connections again. */
     public void restore() {
-        cut = false;
+        mode = Mode.FORWARD;
     }
 
     private void accept() {
         while (!listener.isClosed()) {
             try {
                 Socket client = listener.accept();
-                if (cut) {
-                    client.close();
-                    continue;
+                switch (mode) {
+                    case CUT -> client.close();
+                    case BLACKHOLE -> {
+                        var link = new Link(client, null);
+                        links.add(link);
+                        threads.submit(() -> pump(link, client, null));
+                    }
+                    case FORWARD -> {
+                        Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                        var link = new Link(client, server);
+                        links.add(link);
+                        threads.submit(() -> pump(link, client, server));
+                        threads.submit(() -> pump(link, server, client));
+                    }
                 }
-                Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
-                sockets.add(client);
-                sockets.add(server);
-                threads.submit(() -> pump(client, server));
-                threads.submit(() -> pump(server, client));
             } catch (IOException e) {
                 if (!listener.isClosed()) {
                     throw new IllegalStateException("proxy accept failed", e);
@@ -63,15 +100,29 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
-    private void pump(Socket from, Socket to) {
-        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-            in.transferTo(out);
+    /**
+     * Copies {@code from} to {@code to} until either closes; once the link is swallowed, reads and drops. When the
+     * service gives a swallowed connection up (its PostgreSQL driver says Terminate and half-closes), the proxy
+     * closes it: on a real lost network path nothing would acknowledge that FIN, and the service's kernel would
+     * abort the connection after {@code TCP_USER_TIMEOUT}, which this stands for.
+     */
+    private void pump(Link link, Socket from, Socket to) {
+        byte[] buffer = new byte[8192];
+        try {
+            InputStream in = from.getInputStream();
+            OutputStream out = to == null ? null : to.getOutputStream();
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                if (!link.swallowed) {
+                    out.write(buffer, 0, n);
+                    out.flush();
+                }
+            }
         } catch (IOException e) {
             // The other side closed or the proxy cut the connection: that is this proxy's purpose.
-        } finally {
-            closeQuietly(from);
-            closeQuietly(to);
         }
+        links.remove(link);
+        link.close();
     }
 
     private static void closeQuietly(Socket socket) {

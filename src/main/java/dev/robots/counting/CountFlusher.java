@@ -10,9 +10,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
@@ -35,6 +37,7 @@ public final class CountFlusher {
     private final Duration interval;
     private final Timer flushTime;
     private final Counter flushFailures;
+    private final Consumer<Collection<Long>> flushed;
 
     private Map<Long, Long> ready = new HashMap<>();
     private Batch inFlight;
@@ -52,8 +55,10 @@ public final class CountFlusher {
         }
     }
 
+    /** {@code flushed} hears the ids of the robots whose counts a flush has changed, once it committed. */
     public CountFlusher(Vertx vertx, Database database, ReferenceCounter counter, Duration interval,
-            MeterRegistry meters) {
+            MeterRegistry meters, Consumer<Collection<Long>> flushed) {
+        this.flushed = flushed;
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.counter = counter;
@@ -123,6 +128,7 @@ public final class CountFlusher {
                 }
                 inFlight = null;
                 taken -= batch.total();
+                flushed.accept(batch.sums().keySet());
                 failures = 0;
             } else {
                 failures++;

@@ -38,8 +38,8 @@ final class CountRepository {
                 ? Future.succeededFuture(false)
                 : SqlTemplate.forUpdate(conn, "INSERT INTO count_flushes (id) VALUES (#{id})")
                         .execute(Map.of("id", flushId))
-                        .compose(inserted -> SqlTemplate.forUpdate(conn,
-                                        "UPDATE robots SET count = count + #{n} WHERE id = #{id}")
+                        .compose(inserted -> SqlTemplate.forUpdate(conn, "UPDATE robots "
+                                        + "SET count = count + #{n}, version = version + 1 WHERE id = #{id}")
                                 .executeBatch(updates))
                         .map(true)));
     }

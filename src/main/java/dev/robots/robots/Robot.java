@@ -8,9 +8,9 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
-/** A robot as stored, and its JSON form. */
-record Robot(long id, String name, long count, Instant createdAt, long repairs, Instant repairedAt) {
-    static final String COLUMNS = "id, name, count, created_at, repairs, repaired_at";
+/** A robot as stored, and its JSON form. {@code version} moves on every change; the JSON leaves it out. */
+record Robot(long id, String name, long count, Instant createdAt, long repairs, Instant repairedAt, long version) {
+    static final String COLUMNS = "id, name, count, created_at, repairs, repaired_at, version";
 
     /** RFC 3339 in UTC with milliseconds, e.g. 2026-11-30T04:31:46.123Z. */
     private static final DateTimeFormatter TIMESTAMP =
@@ -23,7 +23,8 @@ record Robot(long id, String name, long count, Instant createdAt, long repairs, 
                 row.getLong("count"),
                 instant(row.getValue("created_at")),
                 row.getLong("repairs"),
-                instant(row.getValue("repaired_at")));
+                instant(row.getValue("repaired_at")),
+                row.getLong("version"));
     }
 
     /** PostgreSQL's client gives an OffsetDateTime; JDBC drivers may give either form. */

@@ -33,11 +33,13 @@ final class RobotRepository {
                         dialect.returning("INSERT INTO robots (name) VALUES (#{name})", Robot.COLUMNS))
                 .mapTo(ROBOT);
         rename = SqlTemplate.forQuery(pool,
-                        dialect.returning("UPDATE robots SET name = #{name} WHERE id = #{id}", Robot.COLUMNS))
+                        dialect.returning("UPDATE robots SET name = #{name}, version = version + 1 WHERE id = #{id}",
+                                Robot.COLUMNS))
                 .mapTo(ROBOT);
         delete = SqlTemplate.forUpdate(pool, "DELETE FROM robots WHERE id = #{id}");
         repaired = SqlTemplate.forUpdate(pool,
-                "UPDATE robots SET repairs = repairs + 1, repaired_at = CURRENT_TIMESTAMP WHERE id = #{id}");
+                "UPDATE robots SET repairs = repairs + 1, repaired_at = CURRENT_TIMESTAMP, version = version + 1 "
+                        + "WHERE id = #{id}");
     }
 
     Future<Optional<Robot>> find(long id) {

@@ -9,6 +9,7 @@ import dev.robots.system.Problem;
 import dev.robots.system.Problems;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -39,14 +40,16 @@ public final class RobotRoutes {
             HttpMethod.PUT);
 
     private final RobotRepository robots;
+    private final RobotCache cache;
     private final BackgroundTasks background;
     private final ReferenceCounter references;
     private final Handler<RoutingContext> writers;
 
     /** {@code writers} guards the routes that change data. */
-    public RobotRoutes(Pool pool, Dialect dialect, BackgroundTasks background, ReferenceCounter references,
-            Handler<RoutingContext> writers) {
+    public RobotRoutes(Pool pool, Dialect dialect, RobotCache cache, BackgroundTasks background,
+            ReferenceCounter references, Handler<RoutingContext> writers) {
         this.robots = new RobotRepository(pool, dialect);
+        this.cache = cache;
         this.background = background;
         this.references = references;
         this.writers = writers;
@@ -82,19 +85,40 @@ public final class RobotRoutes {
 
     private void getRobot(RoutingContext ctx) {
         long id = RobotRequests.id(ctx);
+        byte[] cached = cache.get(id);
+        if (cached != null) {
+            found(ctx, id, cached);
+            return;
+        }
+        long stamp = cache.stamp();
         robots.find(id)
-                .map(robot -> robot.orElseThrow(() -> missing(id)))
-                .onSuccess(robot -> {
-                    // Counted only once the 200 is written, and off the response's path.
-                    background.after(ctx, BackgroundTask.of("count reference to robot " + id, () -> {
-                        references.record(id);
-                        return Future.succeededFuture();
-                    }));
-                    send(ctx, 200, new JsonObject()
+                .onSuccess(found -> {
+                    if (found.isEmpty()) {
+                        cache.missing(id);
+                        ctx.fail(missing(id));
+                        return;
+                    }
+                    Robot robot = found.get();
+                    byte[] body = new JsonObject()
                             .put("message", "Robot is " + robot.name() + ".")
-                            .mergeIn(robot.toJson()));
+                            .mergeIn(robot.toJson())
+                            .toBuffer().getBytes();
+                    cache.found(id, robot.version(), body, stamp);
+                    found(ctx, id, body);
                 })
                 .onFailure(ctx::fail);
+    }
+
+    /** The 200 of a GET; the reference is counted only once it is written, and off the response's path. */
+    private void found(RoutingContext ctx, long id, byte[] body) {
+        if (ctx.response().ended()) {
+            return; // REQUEST_TIMEOUT_MS passed and a 503 went out instead: not a successful retrieval
+        }
+        background.after(ctx, BackgroundTask.of("count reference to robot " + id, () -> {
+            references.record(id);
+            return Future.succeededFuture();
+        }));
+        ctx.response().setStatusCode(200).putHeader("Content-Type", JSON).end(Buffer.buffer(body));
     }
 
     private void listRobots(RoutingContext ctx) {
@@ -118,6 +142,7 @@ public final class RobotRoutes {
         String name = RobotRequests.name(ctx);
         robots.create(name)
                 .onSuccess(robot -> {
+                    cache.created(robot.id());
                     ctx.response().putHeader("Location", "/v1/robots/" + robot.id());
                     send(ctx, 201, robot.toJson());
                 })
@@ -128,6 +153,7 @@ public final class RobotRoutes {
         long id = RobotRequests.id(ctx);
         String name = RobotRequests.name(ctx);
         robots.rename(id, name)
+                .andThen(renamed -> cache.invalidate(id))
                 .map(robot -> robot.orElseThrow(() -> missing(id)))
                 .onSuccess(robot -> send(ctx, 200, robot.toJson()))
                 .onFailure(ctx::fail);
@@ -136,6 +162,7 @@ public final class RobotRoutes {
     private void deleteRobot(RoutingContext ctx) {
         long id = RobotRequests.id(ctx);
         robots.delete(id)
+                .andThen(deleted -> cache.invalidate(id))
                 .compose(deleted -> deleted ? Future.succeededFuture() : Future.failedFuture(missing(id)))
                 .onSuccess(deleted -> ctx.response().setStatusCode(204).end())
                 .onFailure(ctx::fail);
@@ -154,7 +181,8 @@ public final class RobotRoutes {
         robots.find(id)
                 .map(robot -> robot.orElseThrow(() -> missing(id)))
                 .onSuccess(robot -> {
-                    background.after(ctx, BackgroundTask.of("repair robot " + id, () -> robots.recordRepair(id)));
+                    background.after(ctx, BackgroundTask.of("repair robot " + id,
+                            () -> robots.recordRepair(id).andThen(repaired -> cache.invalidate(id))));
                     send(ctx, 202, new JsonObject().put("message", "Start repairing %s.".formatted(robot.name())));
                 })
                 .onFailure(ctx::fail);

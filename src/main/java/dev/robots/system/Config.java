@@ -18,6 +18,8 @@ import java.util.Optional;
  * @param dataDir        {@code DATA_DIR}: where the embedded database keeps its file
  * @param dbPoolSize     {@code DB_POOL_SIZE}: database connections per instance
  * @param dbTimeout      {@code DB_TIMEOUT_MS}: connect and pool-wait limit; past it a request gets 503
+ * @param dbSocketTimeout {@code DB_SOCKET_TIMEOUT_MS}: a database connection that has read nothing for this long is
+ *                       closed, so connections stuck on a database that stopped answering come back to the pool
  * @param shutdownTimeout {@code SHUTDOWN_TIMEOUT}: seconds from SIGTERM to exit, inside Cloud Run's 10 s
  * @param countFlush     {@code COUNT_FLUSH_MS}: how often recorded references are written to the database
  * @param countDelay     {@code COUNT_DELAY_MS}: the seed's demonstration delay before a reference becomes visible
@@ -32,6 +34,8 @@ import java.util.Optional;
  *                       front end, the default there)
  * @param maxConcurrentRequests {@code MAX_CONCURRENT_REQUESTS}: requests in progress per instance; past it, 503 at once
  * @param requestTimeout {@code REQUEST_TIMEOUT_MS}: the longest a request may take; past it, 503
+ * @param cacheSize      {@code CACHE_SIZE}: robots kept in the read cache of each instance; 0 turns it off
+ * @param cacheTtl       {@code CACHE_TTL_MS}: the longest a cached robot is served, should a change go unheard
  */
 public record Config(
         int port,
@@ -40,6 +44,7 @@ public record Config(
         Path dataDir,
         int dbPoolSize,
         Duration dbTimeout,
+        Duration dbSocketTimeout,
         Duration shutdownTimeout,
         Duration countFlush,
         Duration countDelay,
@@ -50,7 +55,9 @@ public record Config(
         List<String> corsOrigins,
         boolean trustProxy,
         int maxConcurrentRequests,
-        Duration requestTimeout) {
+        Duration requestTimeout,
+        int cacheSize,
+        Duration cacheTtl) {
 
     /** What a log line may say of the settings: all but the tokens. */
     @Override
@@ -77,6 +84,7 @@ public record Config(
                 Path.of(reader.string("DATA_DIR", "./data")),
                 reader.integer("DB_POOL_SIZE", 8, 1, 1000),
                 Duration.ofMillis(reader.integer("DB_TIMEOUT_MS", 2000, 100, 600_000)),
+                Duration.ofMillis(reader.integer("DB_SOCKET_TIMEOUT_MS", 5000, 2000, 3_600_000)),
                 Duration.ofSeconds(reader.integer("SHUTDOWN_TIMEOUT", 8, 1, 3600)),
                 Duration.ofMillis(reader.integer("COUNT_FLUSH_MS", 1000, 10, 3_600_000)),
                 Duration.ofMillis(reader.integer("COUNT_DELAY_MS", 0, 0, 3_600_000)),
@@ -89,7 +97,9 @@ public record Config(
                 reader.choice("TRUST_PROXY", env.containsKey("K_SERVICE") ? "true" : "false", "true", "false")
                         .equals("true"),
                 reader.integer("MAX_CONCURRENT_REQUESTS", 1000, 1, 1_000_000),
-                Duration.ofMillis(reader.integer("REQUEST_TIMEOUT_MS", 2000, 100, 600_000)));
+                Duration.ofMillis(reader.integer("REQUEST_TIMEOUT_MS", 1500, 100, 600_000)),
+                reader.integer("CACHE_SIZE", 10_000, 0, 10_000_000),
+                Duration.ofMillis(reader.integer("CACHE_TTL_MS", 5000, 1, 3_600_000)));
     }
 
     /** The items of a comma-, space- or line-separated list, without blanks. */

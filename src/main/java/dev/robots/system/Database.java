@@ -79,15 +79,26 @@ public final class Database {
      */
     public Pool newPool(Vertx vertx, String name, int size) {
         int timeoutMs = (int) config.dbTimeout().toMillis();
+        int socketTimeoutMs = (int) config.dbSocketTimeout().toMillis();
         var poolOptions = new PoolOptions()
                 .setName(name)
                 .setMaxSize(size)
                 .setConnectionTimeout(timeoutMs)
-                .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS);
+                .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
+                // Idle connections leave the pool (checked every second) before the socket timeout below could
+                // close one just as it is handed out.
+                .setIdleTimeout(socketTimeoutMs / 2)
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
         return switch (target.dialect()) {
             case POSTGRESQL -> PgBuilder.pool()
                     .with(poolOptions)
-                    .with(new NetClientOptions().setConnectTimeout(timeoutMs))
+                    // The reactive client has no query timeout: a database that stops answering would hold its
+                    // connections, their queries and any login for ever, and the pool would stay empty after the
+                    // database came back. A socket that has read nothing for DB_SOCKET_TIMEOUT_MS is given up
+                    // instead: the driver sends Terminate and half-closes, which fails its queries once the socket
+                    // closes. On a lost network path nothing acknowledges that, and TCP_USER_TIMEOUT (Linux, epoll)
+                    // makes the kernel abort the connection; a frozen server closes it when it thaws.
+                    .with(transport(timeoutMs, socketTimeoutMs))
                     .connectingTo(new PgConnectOptions(target.pgOptions())
                             .setCachePreparedStatements(true)
                             .setPipeliningLimit(256))
@@ -100,6 +111,15 @@ public final class Database {
                             .setPassword(target.password()),
                     poolOptions);
         };
+    }
+
+    private static NetClientOptions transport(int connectTimeoutMs, int socketTimeoutMs) {
+        var options = new NetClientOptions();
+        options.setConnectTimeout(connectTimeoutMs)
+                .setReadIdleTimeout(socketTimeoutMs)
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                .setTcpUserTimeout(socketTimeoutMs);
+        return options;
     }
 
     /** The pool for background work. */

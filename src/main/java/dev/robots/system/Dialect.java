@@ -31,7 +31,7 @@ public enum Dialect {
     }
 
     /**
-     * Runs {@code work} in one transaction. On H2 the transaction is driven with SQL: Vert.x's JDBC pool (5.0.7)
+     * Runs {@code work} in one transaction. On H2 the transaction is driven with SQL: Vert.x's JDBC pool (seen in 5.0.7)
      * leaves a connection with auto-commit off after its own commit, so every later statement on that pooled
      * connection would stay uncommitted and invisible to the others.
      */
@@ -46,6 +46,15 @@ public enum Dialect {
                                     .transform(rolledBack -> Future.<T>failedFuture(failure)))
                     .eventually(() -> conn.query("SET AUTOCOMMIT TRUE").execute()));
         };
+    }
+
+    /**
+     * Whether other processes may change the data, so that each instance must hear of changes to keep its read
+     * cache (PostgreSQL: {@code LISTEN}, and the trigger of its migration V6). The embedded H2 file is open in one
+     * process only.
+     */
+    public boolean sharedByInstances() {
+        return this == POSTGRESQL;
     }
 
     /** Flyway locations: the shared migrations, then this database's own (only where the two must differ). */

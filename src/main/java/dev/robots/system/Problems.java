@@ -65,7 +65,8 @@ public final class Problems {
                     Map.of("Retry-After", RETRY_AFTER_SECONDS));
         }
         int status = ctx.statusCode();
-        if (failure == null && status >= 400 && status < 500) {
+        if (status >= 400 && status < 500) {
+            // Vert.x Web refused the request itself (with or without an exception): the client's doing.
             return new Problem(status, describe(status));
         }
         if (failure == null && status == 503) {
@@ -84,6 +85,7 @@ public final class Problems {
         return switch (status) {
             case 413 -> "The request body is larger than %d bytes.".formatted(Config.BODY_LIMIT_BYTES);
             case 400 -> "The request could not be read.";
+            case 403 -> "Requests from this Origin are not allowed (CORS).";
             default -> "The request was refused.";
         };
     }

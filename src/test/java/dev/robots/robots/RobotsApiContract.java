@@ -269,6 +269,29 @@ abstract class RobotsApiContract {
         }
     }
 
+    @Test
+    void a_cached_robot_shows_every_change_made_through_this_instance_at_once() throws InterruptedException {
+        long id = service.create("cached");
+        for (int i = 0; i < 3; i++) {
+            assertThat(fetched(id).getString("name")).isEqualTo("cached"); // the first GET fills the cache
+        }
+        assertThat(service.app().cache().size()).isPositive();
+
+        assertThat(service.sendJson("PATCH", "/v1/robots/" + id, "{\"name\": \"renamed\"}").statusCode())
+                .isEqualTo(200);
+        assertThat(fetched(id).getString("name")).isEqualTo("renamed");
+
+        service.awaitFlushed(); // the four GETs above are written...
+        assertThat(fetched(id).getLong("count")).isEqualTo(4); // ...and the cached answer shows them (a fifth)
+
+        assertThat(service.send("POST", "/v1/robots/" + id + "/repair", null, null).statusCode()).isEqualTo(202);
+        service.awaitFlushed(); // the repair ran
+        assertThat(fetched(id).getLong("repairs")).isEqualTo(1);
+
+        assertThat(service.send("DELETE", "/v1/robots/" + id, null, null).statusCode()).isEqualTo(204);
+        assertProblem(service.get("/v1/robots/" + id), 404);
+    }
+
     // --- repair ---------------------------------------------------------------------------------------------------
 
     @Test
@@ -321,6 +344,13 @@ abstract class RobotsApiContract {
     }
 
     // --- helpers --------------------------------------------------------------------------------------------------
+
+    /** The robot as GET /v1/robots/{id} answers it (cached or not), which counts a reference. */
+    JsonObject fetched(long id) {
+        var response = service.get("/v1/robots/" + id);
+        assertThat(response.statusCode()).isEqualTo(200);
+        return new JsonObject(response.body());
+    }
 
     JsonObject robot(long id) {
         var response = service.get("/v1/robots?limit=1&after=" + (id - 1));

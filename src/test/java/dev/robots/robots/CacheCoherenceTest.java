@@ -1,0 +1,178 @@
+package dev.robots.robots;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.robots.RunningService;
+import dev.robots.TcpProxy;
+import dev.robots.TestDatabase;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two instances on one PostgreSQL database, each with its read cache: a change made through one is seen through the
+ * other, promptly and for good, and the cache serves reads between changes. Instance B reaches the database through a
+ * proxy, so that its listening connection can be cut.
+ */
+class CacheCoherenceTest {
+    /** How long a change may take to reach the other instance (a notification on commit; the TTL is 5 s). */
+    private static final long PROMPT_MS = 1_000;
+
+    @Test
+    void changes_through_one_instance_reach_the_cache_of_the_other() throws Exception {
+        try (var database = (TestDatabase.Postgres) TestDatabase.create("postgresql");
+                var proxy = new TcpProxy(URI.create(TestDatabase.ADMIN_URL).getPort())) {
+            String viaProxy = database.url().replaceFirst(":\\d+/", ":" + proxy.port() + "/");
+            try (var a = RunningService.start(database);
+                    // B flushes its references only when it stops: its own flushes would refresh its cache too.
+                    var b = RunningService.start(database, Map.of("DATABASE_URL", viaProxy,
+                            "COUNT_FLUSH_MS", "600000"))) {
+                awaitTrue("B's cache on", () -> b.app().cache().enabled());
+                long id = a.create("Astro");
+                long other = a.create("Bender");
+
+                // Reads on B fill its cache; the robot's row is then read from it, not from the database.
+                assertThat(name(b, id)).isEqualTo("Astro");
+                assertThat(b.app().cache().size()).isEqualTo(1);
+                double queries = requestQueries(b);
+                for (int i = 0; i < 200; i++) {
+                    assertThat(name(b, id)).isEqualTo("Astro");
+                }
+                // A flush of the references may change the row and cost a reload or two; not one per GET.
+                assertThat(requestQueries(b) - queries).as("queries for 200 cached GETs").isLessThan(5);
+
+                // A rename through A: B serves the new name within PROMPT_MS, and never the old one after that.
+                rename(a, id, "Astro II");
+                long seen = awaitOn(b, id, body -> body.getString("name").equals("Astro II"));
+                assertThat(seen).isLessThan(PROMPT_MS);
+                for (int i = 0; i < 50; i++) {
+                    assertThat(name(b, id)).isEqualTo("Astro II");
+                }
+                assertThat(name(b, other)).isEqualTo("Bender");
+
+                // References counted and flushed by A: B's answer shows the new count.
+                long before = new JsonObject(b.get("/v1/robots/" + id).body()).getLong("count");
+                for (int i = 0; i < 30; i++) {
+                    assertThat(a.get("/v1/robots/" + id).statusCode()).isEqualTo(200);
+                }
+                a.awaitFlushed();
+                assertThat(awaitOn(b, id, body -> body.getLong("count") >= before + 30)).isLessThan(PROMPT_MS);
+
+                // Renames through A while readers hammer B: each reader sees names only move forward, and the
+                // last one within PROMPT_MS of the last commit.
+                var stop = new AtomicBoolean();
+                var regressions = new ConcurrentLinkedQueue<String>();
+                try (var readers = Executors.newVirtualThreadPerTaskExecutor()) {
+                    var running = new ArrayList<java.util.concurrent.Future<?>>();
+                    for (int r = 0; r < 8; r++) {
+                        running.add(readers.submit(() -> {
+                            int last = -1;
+                            while (!stop.get()) {
+                                String name = name(b, id);
+                                int version = name.startsWith("v") ? Integer.parseInt(name.substring(1)) : -1;
+                                if (version < last) {
+                                    regressions.add("v" + last + " then " + name);
+                                }
+                                last = Math.max(last, version);
+                            }
+                            return null;
+                        }));
+                    }
+                    for (int v = 1; v <= 100; v++) {
+                        rename(a, id, "v" + v);
+                    }
+                    long afterLast = awaitOn(b, id, body -> body.getString("name").equals("v100"));
+                    assertThat(afterLast).isLessThan(PROMPT_MS);
+                    stop.set(true);
+                    for (var reader : running) {
+                        reader.get();
+                    }
+                }
+                assertThat(regressions).isEmpty();
+
+                // A delete through A: B answers 404 and keeps answering it.
+                assertThat(a.send("DELETE", "/v1/robots/" + other, null, null).statusCode()).isEqualTo(204);
+                long gone = awaitStatus(b, other, 404);
+                assertThat(gone).isLessThan(PROMPT_MS);
+                assertThat(b.get("/v1/robots/" + other).statusCode()).isEqualTo(404);
+
+                // B loses its connections (its listener among them): its cache goes off, and once B is back,
+                // changes through A reach it again.
+                proxy.cut();
+                awaitTrue("B's cache off", () -> !b.app().cache().enabled());
+                rename(a, id, "while B was away");
+                proxy.restore();
+                awaitTrue("B's cache on again", () -> b.app().cache().enabled());
+                assertThat(awaitOn(b, id, body -> body.getString("name").equals("while B was away")))
+                        .isLessThan(PROMPT_MS);
+                rename(a, id, "after B came back");
+                assertThat(awaitOn(b, id, body -> body.getString("name").equals("after B came back")))
+                        .isLessThan(PROMPT_MS);
+            }
+        }
+    }
+
+    private static String name(RunningService service, long id) {
+        var response = service.get("/v1/robots/" + id);
+        assertThat(response.statusCode()).isEqualTo(200);
+        return new JsonObject(response.body()).getString("name");
+    }
+
+    private static void rename(RunningService service, long id, String name) {
+        var response = service.send("PATCH", "/v1/robots/" + id, "application/json",
+                new JsonObject().put("name", name).encode());
+        assertThat(response.statusCode()).isEqualTo(200);
+    }
+
+    /** Milliseconds until GET of robot {@code id} on {@code service} satisfies {@code wanted}; fails after 10 s. */
+    private static long awaitOn(RunningService service, long id, Predicate<JsonObject> wanted)
+            throws InterruptedException {
+        long started = System.nanoTime();
+        while (true) {
+            var response = service.get("/v1/robots/" + id);
+            if (response.statusCode() == 200 && wanted.test(new JsonObject(response.body()))) {
+                return (System.nanoTime() - started) / 1_000_000;
+            }
+            if (System.nanoTime() - started > 10_000_000_000L) {
+                throw new AssertionError("still " + response.statusCode() + " " + response.body());
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private static long awaitStatus(RunningService service, long id, int status) throws InterruptedException {
+        long started = System.nanoTime();
+        while (service.get("/v1/robots/" + id).statusCode() != status) {
+            if (System.nanoTime() - started > 10_000_000_000L) {
+                throw new AssertionError("robot " + id + " never answered " + status);
+            }
+            Thread.sleep(5);
+        }
+        return (System.nanoTime() - started) / 1_000_000;
+    }
+
+    private static void awaitTrue(String what, java.util.function.BooleanSupplier condition)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(what + " did not happen within 15 s");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Queries that the request pools of {@code service} have run so far, from its Prometheus metrics. */
+    static double requestQueries(RunningService service) {
+        return service.get("/metrics").body().lines()
+                .filter(line -> line.startsWith("vertx_pool_completed_total{pool_name=\"requests-"))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+}

@@ -1,0 +1,69 @@
+package dev.robots.system;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.robots.RunningService;
+import dev.robots.TestDatabase;
+import java.net.http.HttpResponse;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Browsers may call the API from the origins in CORS_ORIGINS only: never a wildcard, never credentials. */
+class CorsTest {
+
+    private static HttpResponse<String> preflight(RunningService service, String origin) {
+        return service.send(service.request("OPTIONS", "/v1/robots/1", null, null)
+                .header("Origin", origin)
+                .header("Access-Control-Request-Method", "PATCH")
+                .header("Access-Control-Request-Headers", "authorization, content-type"));
+    }
+
+    private static HttpResponse<String> getFrom(RunningService service, String origin) {
+        return service.send(service.request("GET", "/v1/robots", null, null).header("Origin", origin));
+    }
+
+    @Test
+    void only_listed_origins_are_allowed_and_never_with_credentials() throws Exception {
+        try (var database = TestDatabase.create("h2");
+                var service = RunningService.start(database,
+                        Map.of("CORS_ORIGINS", "https://app.example.com, https://admin.example.com"))) {
+            for (String origin : new String[] {"https://app.example.com", "https://admin.example.com"}) {
+                var allowed = preflight(service, origin);
+                assertThat(allowed.statusCode()).isBetween(200, 204);
+                assertThat(allowed.headers().firstValue("Access-Control-Allow-Origin")).contains(origin);
+                assertThat(allowed.headers().firstValue("Access-Control-Allow-Methods").orElseThrow())
+                        .contains("PATCH");
+                assertThat(allowed.headers().firstValue("Access-Control-Allow-Headers").orElseThrow().toLowerCase())
+                        .contains("authorization").contains("content-type");
+                assertThat(allowed.headers().firstValue("Access-Control-Allow-Credentials")).isEmpty();
+
+                var read = getFrom(service, origin);
+                assertThat(read.statusCode()).isEqualTo(200);
+                assertThat(read.headers().firstValue("Access-Control-Allow-Origin")).contains(origin);
+                assertThat(read.headers().firstValue("Access-Control-Allow-Credentials")).isEmpty();
+            }
+
+            for (String origin : new String[] {"https://evil.example.com", "http://app.example.com",
+                    "https://app.example.com.evil.net", "null"}) {
+                var refused = preflight(service, origin);
+                assertThat(refused.statusCode()).as(origin).isEqualTo(403);
+                assertThat(refused.headers().firstValue("Access-Control-Allow-Origin")).as(origin).isEmpty();
+                assertThat(refused.headers().firstValue("Content-Type")).as(origin)
+                        .contains("application/problem+json");
+                var read = getFrom(service, origin);
+                assertThat(read.headers().firstValue("Access-Control-Allow-Origin")).as(origin).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void without_CORS_ORIGINS_no_origin_is_allowed() throws Exception {
+        try (var database = TestDatabase.create("h2"); var service = RunningService.start(database)) {
+            var read = getFrom(service, "https://app.example.com");
+            assertThat(read.statusCode()).isEqualTo(200);
+            assertThat(read.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+            assertThat(preflight(service, "https://app.example.com").headers()
+                    .firstValue("Access-Control-Allow-Origin")).isEmpty();
+        }
+    }
+}
