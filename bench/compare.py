@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Side-by-side benchmark of this service and the seed app (../shared/anchors/seed-starlette) on one PostgreSQL.
 
-Each round starts every server fresh, alternately, and measures: start to first 200, then after a 3 s warm-up
+Ours runs with the container's JVM flags and a JDK AOT cache recorded first (BENCH_AOT=0: without). Each round
+starts every server fresh, alternately, and measures: start to first 200, then after a 3 s warm-up
 `wrk -t1 -c64` on GET /v1/robots/{random id of 100} with counting on (throughput, p50, p99, errors), server CPU per
 request, RSS after the load, and the robots table's row updates per request. Our own ceiling is `/healthz` on the
 same process. Prints medians (min-max) over the rounds and the ratios; writes the table to bench/results/.
@@ -29,9 +30,16 @@ PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
 PG_USER = os.environ.get("PGUSER", "postgres")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 JAVA = pathlib.Path(os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64")) / "bin" / "java"
-JAVA_OPTS = os.environ.get("BENCH_JAVA_OPTS", "-XX:+UseSerialGC -Xmx96m -Xss512k").split()
+# The container's flags (Dockerfile), with the heap limit that MaxRAMPercentage=50 gives a 512 MiB Cloud Run instance.
+JAVA_OPTS = os.environ.get("BENCH_JAVA_OPTS", "-XX:+UseSerialGC -Xms16m -Xmx256m -Xss512k "
+                           "-XX:TrimNativeHeapInterval=2000").split()
+# The container records a JDK AOT cache at build time; here one is recorded against a scratch PostgreSQL database
+# (scripts/aot-train.sh). BENCH_AOT=0 measures without.
+AOT = os.environ.get("BENCH_AOT", "1") != "0"
+AOT_CACHE = ROOT / "target" / "bench.aot"
 # Settings for our service on top of its defaults, e.g. BENCH_ENV="ACCESS_LOG=false CACHE_SIZE=0".
-OUR_ENV = dict(item.split("=", 1) for item in os.environ.get("BENCH_ENV", "").split())
+OUR_ENV = {"MALLOC_ARENA_MAX": "2",
+           **dict(item.split("=", 1) for item in os.environ.get("BENCH_ENV", "").split())}
 PORTS = {"ours": 18431, "seed": 18432}
 DATABASES = {"ours": "bench_ours", "seed": "bench_seed"}
 
@@ -55,6 +63,14 @@ def prepare():
     psql(DATABASES["seed"], "INSERT INTO robots (name) SELECT 'seed-' || g FROM generate_series(2, 100) g")
     server = start("ours", path="/readyz")  # its migrations make the schema
     stop(server)
+    if AOT:
+        psql("postgres", "DROP DATABASE IF EXISTS bench_aot WITH (FORCE)")
+        psql("postgres", "CREATE DATABASE bench_aot")
+        AOT_CACHE.unlink(missing_ok=True)
+        subprocess.run([str(ROOT / "scripts" / "aot-train.sh"), str(ROOT / "target"), str(AOT_CACHE)], check=True,
+                       capture_output=True, env=dict(os.environ, DATABASE_URL=url("bench_aot"), JAVA_HOME=str(JAVA.parent.parent),
+                                                     JAVA_OPTS=" ".join(JAVA_OPTS), **OUR_ENV))
+        JAVA_OPTS.append(f"-XX:AOTCache={AOT_CACHE}")
     psql(DATABASES["ours"], "INSERT INTO robots (name) SELECT 'robot-' || g FROM generate_series(1, 100) g")
 
 

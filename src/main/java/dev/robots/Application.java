@@ -80,10 +80,10 @@ public final class Application {
         // Native transport (epoll) is what reaches PostgreSQL over a Unix socket, as Cloud Run mounts Cloud SQL.
         Vertx vertx = metrics.newVertx(new VertxOptions().setPreferNativeTransport(true));
         try {
-            return Database.open(vertx, config)
-                    .map(database -> new Application(config, vertx, metrics, database))
-                    .compose(Application::serve)
-                    .await();
+            var database = Database.connect(vertx, config);
+            // Made before the schema is checked, so that the read cache's listener connects meanwhile.
+            var app = new Application(config, vertx, metrics, database);
+            return database.migrate().compose(migrated -> app.serve()).await();
         } catch (Exception e) {
             // await() rethrows checked failures too (a BindException, say)
             vertx.close().await();
@@ -91,10 +91,17 @@ public final class Application {
         }
     }
 
-    /** Once the read cache can hear of other instances' changes (or has tried to), starts the servers. */
+    /**
+     * Once the read cache can hear of other instances' changes (or has tried to), starts the servers; then, off the
+     * start's path, adds the JVM's meters.
+     */
     private Future<Application> serve() {
         return (changes == null ? Future.succeededFuture() : changes.firstAttempt())
-                .compose(heard -> deployServers());
+                .compose(heard -> deployServers())
+                .onSuccess(serving -> vertx.executeBlocking(() -> {
+                    metrics.bindJvmMetrics();
+                    return null;
+                }, false).onFailure(e -> LOG.warning("Could not add the JVM's meters: " + e)));
     }
 
     /** One HTTP server per event loop (one per core), each with its own pool, sharing one port. */
@@ -172,6 +179,7 @@ public final class Application {
             throw new IllegalStateException("Shutdown did not finish within SHUTDOWN_TIMEOUT; %d references unwritten"
                     .formatted(flusher.pending()), e);
         } finally {
+            metrics.close();
             // Closed last and from this thread: callbacks chained after it would have no event loop to run on.
             try {
                 vertx.close().await(GRACE_MILLIS, TimeUnit.MILLISECONDS);

@@ -13,6 +13,7 @@ import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.sql.SQLException;
@@ -31,34 +32,78 @@ import org.flywaydb.core.Flyway;
 public final class Database {
     private static final Logger LOG = Logger.getLogger(Database.class.getName());
 
+    /**
+     * The highest migration version in this build (src/main/resources/db/migration); a test holds it to the files.
+     * Flyway runs at start unless the database's history already reaches it.
+     */
+    static final int SCHEMA_VERSION = 7;
+
     /** Connections of the pool for background work (the count flusher). */
     private static final int BACKGROUND_POOL_SIZE = 2;
 
+    private final Vertx vertx;
     private final DatabaseTarget target;
     private final Config config;
     private final Pool pool;
 
     private Database(Vertx vertx, DatabaseTarget target, Config config) {
+        this.vertx = vertx;
         this.target = target;
         this.config = config;
         this.pool = newPool(vertx, "background", BACKGROUND_POOL_SIZE);
     }
 
-    public static Future<Database> open(Vertx vertx, Config config) {
-        DatabaseTarget target;
-        try {
-            target = DatabaseTarget.of(config);
-        } catch (IllegalArgumentException e) {
-            return Future.failedFuture(e);
+    /**
+     * The database of {@code config}, its pools ready to connect; throws if the configuration names none that can be
+     * used. The schema is not touched until {@link #migrate}.
+     */
+    public static Database connect(Vertx vertx, Config config) {
+        DatabaseTarget target = DatabaseTarget.of(config);
+        if (target.dialect() == Dialect.H2) {
+            try {
+                Files.createDirectories(config.dataDir());
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot create DATA_DIR " + config.dataDir(), e);
+            }
         }
-        return vertx.executeBlocking(() -> migrate(target, config), false)
-                .map(v -> new Database(vertx, target, config));
+        return new Database(vertx, target, config);
     }
 
-    private static Void migrate(DatabaseTarget target, Config config) throws IOException {
-        if (target.dialect() == Dialect.H2) {
-            Files.createDirectories(config.dataDir());
-        }
+    /** Brings the schema to this build's version with Flyway (on a worker thread), unless it is there already. */
+    public Future<Void> migrate() {
+        return appliedVersion().compose(applied -> {
+            if (applied == SCHEMA_VERSION) {
+                LOG.info(() -> "Schema at version %d, this build's latest".formatted(applied));
+                return Future.succeededFuture();
+            }
+            return vertx.executeBlocking(() -> migrate(target, config), false);
+        });
+    }
+
+    /**
+     * The highest migration applied, from Flyway's history table; -1 if there is none (a new or seed database) or
+     * it cannot be read, and Flyway will tell. Flyway itself takes about half a second to start and load its
+     * classes; an instance that starts on an up-to-date schema, as nearly all do, need not pay it.
+     */
+    private Future<Integer> appliedVersion() {
+        return pool.query("SELECT version FROM flyway_schema_history WHERE success").execute()
+                .map(rows -> {
+                    int highest = -1;
+                    for (var row : rows) {
+                        String version = row.getString(0);
+                        if (version != null && version.matches("[0-9]{1,9}")) {
+                            highest = Math.max(highest, Integer.parseInt(version));
+                        }
+                    }
+                    return highest;
+                })
+                .recover(e -> {
+                    LOG.fine(() -> "No schema history to read, so Flyway runs: " + e);
+                    return Future.succeededFuture(-1);
+                });
+    }
+
+    private static Void migrate(DatabaseTarget target, Config config) {
         var flyway = Flyway.configure()
                 .dataSource(target.jdbcUrl(config.dbTimeout()), target.user(), target.password())
                 .locations(target.dialect().migrationLocations())

@@ -39,7 +39,8 @@ class CountRepositoryTest {
     }
 
     private Database open() {
-        Database db = Database.open(vertx, Config.from(database.env())).await();
+        Database db = Database.connect(vertx, Config.from(database.env()));
+        db.migrate().await();
         opened.add(db);
         return db;
     }
