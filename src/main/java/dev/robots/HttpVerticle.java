@@ -66,7 +66,7 @@ final class HttpVerticle extends VerticleBase {
     private Router router(Pool pool) {
         Router router = Router.router(vertx);
         if (config.accessLog()) {
-            new AccessLog(config.cloudProject(), config.trustProxy()).mount(router);
+            new AccessLog(config.cloudProject(), config.trustProxy(), config.logFormat()).mount(router);
         }
         guards.mount(router);
         Problems.install(router);

@@ -114,10 +114,7 @@ public final class RobotRoutes {
         if (ctx.response().ended()) {
             return; // REQUEST_TIMEOUT_MS passed and a 503 went out instead: not a successful retrieval
         }
-        background.after(ctx, BackgroundTask.of("count reference to robot " + id, () -> {
-            references.record(id);
-            return Future.succeededFuture();
-        }));
+        background.after(ctx, new CountReference(references, id));
         ctx.response().setStatusCode(200).putHeader("Content-Type", JSON).end(Buffer.buffer(body));
     }
 
@@ -186,6 +183,20 @@ public final class RobotRoutes {
                     send(ctx, 202, new JsonObject().put("message", "Start repairing %s.".formatted(robot.name())));
                 })
                 .onFailure(ctx::fail);
+    }
+
+    /** The background task of every 200 GET; its name is made only if a log needs it. */
+    private record CountReference(ReferenceCounter references, long id) implements BackgroundTask {
+        @Override
+        public String name() {
+            return "count reference to robot " + id;
+        }
+
+        @Override
+        public Future<?> run() {
+            references.record(id);
+            return Future.succeededFuture();
+        }
     }
 
     private static Problem missing(long id) {
