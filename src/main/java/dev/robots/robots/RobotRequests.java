@@ -69,7 +69,12 @@ final class RobotRequests {
 
     /** {@code ?limit=} of a page: 1 to 500, 50 when absent. */
     static int limit(RoutingContext ctx) {
-        String raw = single(ctx, "limit");
+        return limit(ctx.queryParam("limit"));
+    }
+
+    /** {@code limit} from the decoded values of the query parameter (none, one, or more). */
+    static int limit(List<String> values) {
+        String raw = single(values, "limit");
         if (raw == null) {
             return DEFAULT_PAGE_SIZE;
         }
@@ -82,12 +87,16 @@ final class RobotRequests {
 
     /** {@code ?after=} of a page: the last id of the previous page, 0 (the start) when absent. */
     static long after(RoutingContext ctx) {
-        String raw = single(ctx, "after");
+        return after(ctx.queryParam("after"));
+    }
+
+    /** {@code after} from the decoded values of the query parameter. */
+    static long after(List<String> values) {
+        String raw = single(values, "after");
         return raw == null ? 0 : nonNegativeLong(raw, "after", 0);
     }
 
-    private static String single(RoutingContext ctx, String name) {
-        List<String> values = ctx.queryParam(name);
+    private static String single(List<String> values, String name) {
         if (values.size() > 1) {
             throw Problem.badRequest("Give %s once, not %d times.".formatted(name, values.size()));
         }

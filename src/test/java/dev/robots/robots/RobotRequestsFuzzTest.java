@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.robots.system.Problem;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Fuzz tests of the request-parsing paths: whatever the bytes, the answer is a valid name or id, or a 400 problem;
@@ -36,6 +39,28 @@ class RobotRequestsFuzzTest {
             assertThat(Long.toString(id)).isEqualTo(raw);
         } catch (Problem problem) {
             assertThat(problem.status()).isEqualTo(400);
+        }
+    }
+
+    @FuzzTest(maxDuration = "30s")
+    void a_query_string_gives_a_valid_page_or_a_400(FuzzedDataProvider data) {
+        String query = data.consumeRemainingAsString();
+        Map<String, List<String>> parameters;
+        try {
+            // How Vert.x decodes request.params(); what it cannot decode it answers with a 400 of its own before
+            // any handler runs (HostileRequestsTest sends such queries over a socket).
+            parameters = new QueryStringDecoder("/v1/robots?" + query).parameters();
+        } catch (IllegalArgumentException undecodable) {
+            return;
+        }
+        try {
+            int limit = RobotRequests.limit(parameters.getOrDefault("limit", List.of()));
+            assertThat(limit).isBetween(1, RobotRequests.MAX_PAGE_SIZE);
+            long after = RobotRequests.after(parameters.getOrDefault("after", List.of()));
+            assertThat(after).isNotNegative();
+        } catch (Problem problem) {
+            assertThat(problem.status()).isEqualTo(400);
+            assertThat(problem.detail()).isNotBlank();
         }
     }
 }
