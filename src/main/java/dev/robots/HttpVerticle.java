@@ -65,6 +65,7 @@ final class HttpVerticle extends VerticleBase {
     /** All routes of the service. */
     private Router router(Pool pool) {
         Router router = Router.router(vertx);
+        metrics.measure(router);
         if (config.accessLog()) {
             new AccessLog(config.cloudProject(), config.trustProxy(), config.logFormat()).mount(router);
         }

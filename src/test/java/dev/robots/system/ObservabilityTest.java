@@ -60,6 +60,8 @@ class ObservabilityTest {
         for (int i = 0; i < 5; i++) {
             service.get("/v1/robots/" + id);
         }
+        assertThat(service.get("/no/such/route").statusCode()).isEqualTo(404);
+        assertThat(service.get("/v1/robots/999999").statusCode()).isEqualTo(404); // answered by the failure handler
         String after = scrape();
 
         for (String line : after.lines().toList()) {
@@ -68,7 +70,9 @@ class ObservabilityTest {
             }
         }
         assertThat(requests(after, "/v1/robots/:id", "200") - before).isEqualTo(5);
-        assertThat(after).contains("vertx_http_server_response_time_seconds_bucket{")
+        assertThat(requests(after, "unmatched", "404")).isPositive(); // a path's own text would be unbounded
+        assertThat(requests(after, "/v1/robots/:id", "404")).isPositive();
+        assertThat(after).contains("http_server_requests_seconds_bucket{")
                 .contains("robots_references_pending ")
                 .contains("robots_background_tasks_pending ")
                 .contains("robots_count_flush_seconds_count ")
@@ -92,8 +96,8 @@ class ObservabilityTest {
 
     private static double requests(String metrics, String route, String code) {
         return metrics.lines()
-                .filter(l -> l.startsWith("vertx_http_server_requests_total{")
-                        && l.contains("route=\"" + route + "\"") && l.contains("code=\"" + code + "\"")
+                .filter(l -> l.startsWith("http_server_requests_seconds_count{")
+                        && l.contains("route=\"" + route + "\"") && l.contains("status=\"" + code + "\"")
                         && l.contains("method=\"GET\""))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
                 .sum();

@@ -1,0 +1,95 @@
+package dev.robots.system;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Requests and their latency per method, route and status: {@code http_server_requests_seconds} (count, sum and
+ * latency buckets). In place of Vert.x's own HTTP server metrics, which a profile of the GET load showed taking 13%
+ * of the event loops' time (tags built, meters looked up and a gauge re-registered on every request); here a request
+ * costs one map lookup and one timer update.
+ */
+public final class RequestMetrics {
+    private record Key(String method, String route, int status) {}
+
+    private final MeterRegistry registry;
+    private final ConcurrentHashMap<Key, Timer> timers = new ConcurrentHashMap<>();
+    private volatile List<Template> templates;
+    /** The first router measured; the others have the same routes. */
+    private volatile Router router;
+
+    public RequestMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    public void mount(Router router) {
+        if (this.router == null) {
+            this.router = router;
+        }
+        router.route().order(-1).handler(this::measure);
+    }
+
+    private void measure(RoutingContext ctx) {
+        long started = System.nanoTime();
+        ctx.addBodyEndHandler(written -> timer(ctx).record(System.nanoTime() - started, TimeUnit.NANOSECONDS));
+        ctx.next();
+    }
+
+    private Timer timer(RoutingContext ctx) {
+        var key = new Key(ctx.request().method().name(), route(ctx), ctx.response().getStatusCode());
+        Timer timer = timers.get(key);
+        return timer != null ? timer : timers.computeIfAbsent(key, k -> Timer.builder("http.server.requests")
+                .description("HTTP requests: how many, and how long until the response was written")
+                .tags("method", k.method(), "route", k.route(), "status", Integer.toString(k.status()))
+                .register(registry));
+    }
+
+    /**
+     * The path template of the route the request took ({@code /v1/robots/:id}), never the path itself, whose values
+     * are unbounded. A route that answers itself is the current one; a failure (a 404 problem, say) is answered by
+     * the failure handler, a refusal by a guard, routes without a path: then the first template of the router that
+     * matches the path names it, as routing would have picked it; {@code unmatched} when none does.
+     */
+    private String route(RoutingContext ctx) {
+        Route route = ctx.currentRoute();
+        if (route != null && route.getPath() != null) {
+            return route.getPath();
+        }
+        String path = ctx.normalizedPath();
+        for (var template : templates()) {
+            if (template.pattern().matcher(path).matches()) {
+                return template.path();
+            }
+        }
+        return "unmatched";
+    }
+
+    private record Template(String path, Pattern pattern) {}
+
+    /** Read once, when routing is set up and a request first needs them. */
+    private List<Template> templates() {
+        List<Template> known = templates;
+        if (known == null) {
+            known = router.getRoutes().stream()
+                    .map(Route::getPath)
+                    .filter(path -> path != null)
+                    .distinct()
+                    .map(path -> new Template(path, Pattern.compile(
+                            Arrays.stream(path.split("/", -1))
+                                    .map(part -> part.startsWith(":") ? "[^/]+" : Pattern.quote(part))
+                                    .collect(Collectors.joining("/")))))
+                    .toList();
+            templates = known;
+        }
+        return known;
+    }
+}
