@@ -111,10 +111,24 @@ public final class Logging {
 
     /** {@code 2026-11-30T04:31:46.123Z INFO dev.robots.Main: message}, then the stack trace if there is one. */
     static final class TextFormatter extends Formatter {
+        private record Stamp(long millis, String text) {}
+
+        /** The last timestamp written: under load many lines share a millisecond (formatting showed in profiles). */
+        private volatile Stamp last = new Stamp(Long.MIN_VALUE, "");
+
         @Override
         public String format(LogRecord record) {
-            return Instant.ofEpochMilli(record.getMillis()) + " " + record.getLevel().getName() + " "
+            return timestamp(record.getMillis()) + " " + record.getLevel().getName() + " "
                     + record.getLoggerName() + ": " + messageOf(this, record);
+        }
+
+        private String timestamp(long millis) {
+            Stamp stamp = last;
+            if (stamp.millis() != millis) {
+                stamp = new Stamp(millis, Instant.ofEpochMilli(millis).toString());
+                last = stamp;
+            }
+            return stamp.text();
         }
     }
 
