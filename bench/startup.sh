@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-9}
+export MALLOC_ARENA_MAX=2 # as the container
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 port=18998
-opts=${JAVA_OPTS:-"-XX:+UseSerialGC -Xmx96m -Xss512k"}
+opts=${JAVA_OPTS:-"-XX:+UseSerialGC -Xms16m -Xmx256m -Xss512k -XX:TrimNativeHeapInterval=2000"}
 [ -f target/robots-api.aot ] || JAVA_OPTS="$opts" scripts/aot-train.sh >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -17,7 +18,7 @@ trap 'rm -rf "$work"' EXIT
 DATA_DIR="$work/seed" PORT=$port HOST=127.0.0.1 API_TOKENS=bench "$java" $opts -jar target/robots-api.jar \
   >/dev/null 2>&1 &
 pid=$!
-until curl -sf "localhost:$port/readyz" >/dev/null; do sleep 0.05; done
+until curl -sf -m 2 "localhost:$port/readyz" >/dev/null; do sleep 0.05; done
 curl -sf -X POST "localhost:$port/v1/robots" -H 'Authorization: Bearer bench' -H 'Content-Type: application/json' \
   -d '{"name": "R2-D2"}' >/dev/null
 kill -TERM $pid; wait $pid || true
@@ -30,7 +31,7 @@ first_200_ms() { # extra JVM flags...
   DATA_DIR="$work/run" PORT=$port HOST=127.0.0.1 ACCESS_LOG=false "$java" $opts "$@" -jar target/robots-api.jar \
     >/dev/null 2>&1 &
   local pid=$!
-  until curl -sf -o /dev/null "localhost:$port/v1/robots/1"; do sleep 0.005; done
+  until curl -sf -m 2 -o /dev/null "localhost:$port/v1/robots/1"; do sleep 0.005; done
   end=$(date +%s%N)
   kill -TERM $pid; wait $pid || true
   echo $(((end - start) / 1000000))
