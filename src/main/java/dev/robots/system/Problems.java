@@ -7,6 +7,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -19,6 +21,10 @@ public final class Problems {
     private static final Logger LOG = Logger.getLogger(Problems.class.getName());
     public static final String CONTENT_TYPE = "application/problem+json";
     static final String RETRY_AFTER_SECONDS = "2";
+    private static final long UNAVAILABLE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final AtomicLong lastUnavailableLog =
+            new AtomicLong(System.nanoTime() - UNAVAILABLE_LOG_INTERVAL_NANOS);
+    private static final AtomicLong unavailableUnlogged = new AtomicLong();
 
     private Problems() {
     }
@@ -59,8 +65,7 @@ public final class Problems {
             return Problem.badRequest("The request body could not be read: " + failure.getMessage());
         }
         if (failure != null && Database.isUnavailable(failure)) {
-            LOG.warning(() -> "Database unavailable for %s %s [request %s]: %s".formatted(
-                    ctx.request().method(), ctx.request().path(), RequestIds.of(ctx), failure));
+            logUnavailable(ctx, failure);
             return new Problem(503, "The database cannot be reached right now; try again shortly.",
                     Map.of("Retry-After", RETRY_AFTER_SECONDS));
         }
@@ -78,6 +83,23 @@ public final class Problems {
         LOG.log(Level.SEVERE, "Unexpected failure of %s %s [request %s]".formatted(
                 ctx.request().method(), ctx.request().path(), requestId), failure);
         return new Problem(500, "Something went wrong on our side; the request id is " + requestId + ".");
+    }
+
+    /**
+     * One line a second at most: during an outage every request fails the same way, and a line each (thousands a
+     * second under load) would bury everything else in the logs.
+     */
+    private static void logUnavailable(RoutingContext ctx, Throwable failure) {
+        long now = System.nanoTime();
+        long last = lastUnavailableLog.get();
+        if (now - last < UNAVAILABLE_LOG_INTERVAL_NANOS || !lastUnavailableLog.compareAndSet(last, now)) {
+            unavailableUnlogged.incrementAndGet();
+            return;
+        }
+        long more = unavailableUnlogged.getAndSet(0);
+        LOG.warning(() -> "Database unavailable for %s %s [request %s]: %s%s".formatted(
+                ctx.request().method(), ctx.request().path(), RequestIds.of(ctx), failure,
+                more > 0 ? " (and %d more requests since the last such line)".formatted(more) : ""));
     }
 
     /** Sentences for the statuses Vert.x Web itself fails a request with. */

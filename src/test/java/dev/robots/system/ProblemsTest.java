@@ -2,6 +2,7 @@ package dev.robots.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.robots.LogCapture;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -12,6 +13,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.SQLTransientConnectionException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -58,6 +61,27 @@ class ProblemsTest {
             assertThat(new JsonObject(response.body()).getString("detail")).contains("req-42");
             assertThat(response.body()).doesNotContain("secret").doesNotContain("deep inside")
                     .doesNotContain("Exception");
+        }
+    }
+
+    @Test
+    void an_outage_logs_a_line_a_second_not_one_per_request() throws Exception {
+        try (var logs = new LogCapture()) {
+            Thread.sleep(1_100); // past any line an earlier test logged
+            long started = System.nanoTime();
+            for (int i = 0; i < 50; i++) {
+                assertThat(get("/database-down", null).statusCode()).isEqualTo(503);
+            }
+            long seconds = (System.nanoTime() - started) / 1_000_000_000L;
+            Thread.sleep(1_100);
+            assertThat(get("/database-down", null).statusCode()).isEqualTo(503); // its line reports the rest
+
+            var lines = logs.lines().stream().filter(line -> line.startsWith("Database unavailable")).toList();
+            assertThat(lines.size()).isBetween(2, (int) seconds + 3);
+            var more = Pattern.compile("and (\\d+) more requests since");
+            long reported = lines.size() + lines.stream().map(more::matcher).filter(Matcher::find)
+                    .mapToLong(m -> Long.parseLong(m.group(1))).sum();
+            assertThat(reported).as("every failed request logged or counted").isEqualTo(51);
         }
     }
 
