@@ -9,12 +9,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -148,8 +147,13 @@ public final class Logging {
 
     /** Formats on the caller's thread and writes on a daemon thread; a full queue drops lines and says how many. */
     static final class StdoutHandler extends Handler {
-        private final BlockingQueue<String> lines = new ArrayBlockingQueue<>(16_384);
-        /** Lines queued and not yet written out. */
+        private static final int CAPACITY = 16_384;
+        /**
+         * Lock-free: the event loops of a loaded instance each add a line per request, and a lock shared with the
+         * writer made them wait on each other.
+         */
+        private final ConcurrentLinkedQueue<String> lines = new ConcurrentLinkedQueue<>();
+        /** Lines queued and not yet written out; also what bounds the queue. */
         private final AtomicLong unwritten = new AtomicLong();
         private final AtomicLong dropped = new AtomicLong();
         // Straight to file descriptor 1 with a buffer of our own: System.out flushes on every write, which under an
@@ -157,11 +161,14 @@ public final class Logging {
         private final PrintStream out = new PrintStream(
                 new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16), false,
                 StandardCharsets.UTF_8);
+        private final Thread writer;
+        /** The writer found nothing to write and is parking: a new line wakes it. */
+        private volatile boolean idle;
 
         StdoutHandler(Formatter formatter) {
             setFormatter(formatter);
             setLevel(Level.ALL);
-            Thread.ofPlatform().daemon().name("log-writer").start(this::write);
+            writer = Thread.ofPlatform().daemon().name("log-writer").start(this::write);
         }
 
         @Override
@@ -169,33 +176,37 @@ public final class Logging {
             if (!isLoggable(record)) {
                 return;
             }
-            unwritten.incrementAndGet();
-            if (!lines.offer(getFormatter().format(record))) {
+            if (unwritten.incrementAndGet() > CAPACITY) {
                 unwritten.decrementAndGet();
                 dropped.incrementAndGet();
+                return;
+            }
+            lines.offer(getFormatter().format(record));
+            if (idle) {
+                LockSupport.unpark(writer);
             }
         }
 
         private void write() {
-            try {
-                var batch = new ArrayList<String>(1024);
-                while (true) {
-                    batch.add(lines.take());
-                    lines.drainTo(batch, 1023);
-                    long lost = dropped.getAndSet(0);
-                    if (lost > 0) {
-                        out.println(getFormatter().format(new LogRecord(Level.WARNING,
-                                lost + " log lines were dropped: standard output did not keep up")));
-                    }
-                    batch.forEach(out::println);
+            while (!Thread.currentThread().isInterrupted()) {
+                String line = lines.poll();
+                if (line == null) {
+                    out.flush();
+                    idle = true;
+                    // Checked again after saying so: a line added meanwhile either is seen here or wakes the park.
                     if (lines.isEmpty()) {
-                        out.flush();
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
                     }
-                    unwritten.addAndGet(-batch.size());
-                    batch.clear();
+                    idle = false;
+                    continue;
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                long lost = dropped.getAndSet(0);
+                if (lost > 0) {
+                    out.println(getFormatter().format(new LogRecord(Level.WARNING,
+                            lost + " log lines were dropped: standard output did not keep up")));
+                }
+                out.println(line);
+                unwritten.decrementAndGet();
             }
         }
 
