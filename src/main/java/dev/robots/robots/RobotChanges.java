@@ -37,7 +37,9 @@ public final class RobotChanges {
     private RobotChanges(Vertx vertx, Database database, RobotCache cache) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
-        this.pool = database.newPool(vertx, "changes", 1);
+        // Two: a connection given up after an unanswered heartbeat stays leased until its socket times out, and the
+        // next attempt to listen should not wait for that.
+        this.pool = database.newPool(vertx, "changes", 2);
         this.cache = cache;
     }
 
