@@ -115,7 +115,7 @@ public final class RobotRoutes {
             return; // REQUEST_TIMEOUT_MS passed and a 503 went out instead: not a successful retrieval
         }
         background.after(ctx, new CountReference(references, id));
-        ctx.response().setStatusCode(200).putHeader("Content-Type", JSON).end(Buffer.buffer(body));
+        send(ctx, 200, Buffer.buffer(body));
     }
 
     private void listRobots(RoutingContext ctx) {
@@ -204,9 +204,13 @@ public final class RobotRoutes {
     }
 
     private static void send(RoutingContext ctx, int status, JsonObject body) {
+        send(ctx, status, body.toBuffer());
+    }
+
+    private static void send(RoutingContext ctx, int status, Buffer body) {
         if (ctx.response().ended()) {
             return; // REQUEST_TIMEOUT_MS passed and a 503 went out instead
         }
-        ctx.response().setStatusCode(status).putHeader("Content-Type", JSON).end(body.toBuffer());
+        ctx.response().setStatusCode(status).putHeader("Content-Type", JSON).end(body);
     }
 }
