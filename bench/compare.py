@@ -8,6 +8,7 @@ request, RSS after the load, and the robots table's row updates per request. Our
 same process. Prints medians (min-max) over the rounds and the ratios; writes the table to bench/results/.
 
   bench/compare.py --rounds 5 --seconds 10
+  bench/compare.py --starts 11            (start to first 200 only)
 Needs: wrk, psql, a local PostgreSQL (trust auth), target/robots-api.jar (./mvnw -B package -DskipTests), and the
 seed's Debian packages (see its README).
 """
@@ -171,13 +172,31 @@ def fmt(values, digits=0):
     return f"{median:,.{digits}f} ({low:,.{digits}f}–{high:,.{digits}f})"
 
 
+def compare_starts(count):
+    """Start to first 200 only: each server started and stopped `count` times, alternating which goes first."""
+    firsts = {"ours": [], "seed": []}
+    for i in range(count):
+        for target in (["seed", "ours"] if i % 2 == 0 else ["ours", "seed"]):
+            server = start(target)
+            stop(server)
+            firsts[target].append(server["first_200_ms"])
+        print(f"start {i + 1}: seed {firsts['seed'][-1]:.0f} ms, ours {firsts['ours'][-1]:.0f} ms", flush=True)
+    ratio = statistics.median(firsts["ours"]) / statistics.median(firsts["seed"])
+    print(f"start to first 200 ms, median (min–max) of {count}: seed {fmt(firsts['seed'])}, "
+          f"ours {fmt(firsts['ours'])}, ours/seed {ratio:.2f}×")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--starts", type=int, default=0,
+                        help="only measure start to first 200, this many times each, alternating")
     args = parser.parse_args()
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     prepare()
+    if args.starts:
+        return compare_starts(args.starts)
     runs = {"ours": [], "seed": []}
     for round_no in range(args.rounds):
         order = ["seed", "ours"] if round_no % 2 == 0 else ["ours", "seed"]

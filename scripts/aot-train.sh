@@ -46,7 +46,10 @@ start
 kill -TERM "$pid"
 wait "$pid"
 
-start -XX:AOTCacheOutput="$cache"
+# Without the JIT's training data (JEP 515 profiles): replaying them has C2 recompile the start-up code during the
+# next start, on the cores that start needs. Measured with bench/compare.py --starts: ~40 ms and ~130 ms of CPU less
+# to first 200; the first second under load is a little slower (2.3k against 2.9k req/s), steady state the same.
+start -XX:AOTCacheOutput="$cache" -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining
 for _ in 1 2 3; do
   request POST /v1/robots application/json '{"name": "R2-D2"}'
   request GET /v1/robots/1
