@@ -37,6 +37,11 @@ public final class Application {
     static final int MAX_HEADERS = 8192;
     /** A connection that sends nothing this long is closed, so slow or idle clients cannot hold it. */
     static final int IDLE_TIMEOUT_SECONDS = 30;
+    /**
+     * Binding the JVM's meters takes 50-80 ms of CPU (a JMX walk, MXBean proxies). Done at once on a worker, it ran
+     * beside the first request after a cold start, on two cores (async-profiler); a second later it is out of its way.
+     */
+    private static final long JVM_METERS_DELAY_MS = 1000;
     /** How long a stop past its deadline may wait for Vert.x to close before the process exits anyway. */
     private static final long GRACE_MILLIS = 500;
 
@@ -93,15 +98,15 @@ public final class Application {
 
     /**
      * Once the read cache can hear of other instances' changes (or has tried to), starts the servers; then, off the
-     * start's path, adds the JVM's meters.
+     * start's path and after the first requests of a cold start, adds the JVM's meters.
      */
     private Future<Application> serve() {
         return (changes == null ? Future.succeededFuture() : changes.firstAttempt())
                 .compose(heard -> deployServers())
-                .onSuccess(serving -> vertx.executeBlocking(() -> {
+                .onSuccess(serving -> vertx.setTimer(JVM_METERS_DELAY_MS, timer -> vertx.executeBlocking(() -> {
                     metrics.bindJvmMetrics();
                     return null;
-                }, false).onFailure(e -> LOG.warning("Could not add the JVM's meters: " + e)));
+                }, false).onFailure(e -> LOG.warning("Could not add the JVM's meters: " + e))));
     }
 
     /** One HTTP server per event loop (one per core), each with its own pool, sharing one port. */

@@ -27,15 +27,25 @@ record Robot(long id, String name, long count, Instant createdAt, long repairs, 
                 row.getLong("version"));
     }
 
-    /** PostgreSQL's client gives an OffsetDateTime; JDBC drivers may give either form. */
+    /**
+     * PostgreSQL's client gives an OffsetDateTime; JDBC drivers may give either form. Plain instanceof tests, not a
+     * pattern switch: that one's bootstrap generates a class and method handles at the first call, on the first
+     * request after a cold start (-Xlog:class+load), which the AOT cache does not keep.
+     */
     private static Instant instant(Object value) {
-        return switch (value) {
-            case null -> null;
-            case OffsetDateTime offset -> offset.toInstant();
-            case LocalDateTime local -> local.toInstant(ZoneOffset.UTC);
-            case Instant instant -> instant;
-            default -> throw new IllegalStateException("Unexpected timestamp type " + value.getClass().getName());
-        };
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof OffsetDateTime offset) {
+            return offset.toInstant();
+        }
+        if (value instanceof LocalDateTime local) {
+            return local.toInstant(ZoneOffset.UTC);
+        }
+        if (value instanceof Instant instant) {
+            return instant;
+        }
+        throw new IllegalStateException("Unexpected timestamp type " + value.getClass().getName());
     }
 
     JsonObject toJson() {

@@ -40,6 +40,7 @@ public final class Metrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final RequestMetrics requests = new RequestMetrics(registry);
     private JvmGcMetrics gcMetrics;
+    private boolean closed;
 
     public Metrics() {
         registry.config().meterFilter(new MeterFilter() {
@@ -89,6 +90,9 @@ public final class Metrics {
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         synchronized (this) {
+            if (closed) {
+                return; // stopped meanwhile: a GC listener added now would outlive the service
+            }
             gcMetrics = new JvmGcMetrics();
             gcMetrics.bindTo(registry);
         }
@@ -96,6 +100,7 @@ public final class Metrics {
 
     /** Stops listening to GC notifications. */
     public synchronized void close() {
+        closed = true;
         if (gcMetrics != null) {
             gcMetrics.close();
         }

@@ -78,9 +78,10 @@ class ObservabilityTest {
                 .contains("robots_count_flush_seconds_count ")
                 .contains("robots_count_flush_failures_total ")
                 .contains("vertx_pool_in_use{");
-        // The JVM's meters are bound just after the start, off its path.
+        // The JVM's meters are bound a second after the start, off its path, one binder after the other.
         long deadline = System.nanoTime() + 5_000_000_000L;
-        while (!after.contains("jvm_memory_used_bytes{") && System.nanoTime() < deadline) {
+        while (!(after.contains("jvm_memory_used_bytes{") && after.contains("jvm_gc_live_data_size_bytes"))
+                && System.nanoTime() < deadline) {
             Thread.sleep(50);
             after = scrape();
         }
