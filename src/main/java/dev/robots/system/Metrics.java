@@ -85,6 +85,11 @@ public final class Metrics {
      * take a JMX walk of 50-80 ms, which a cold start should not wait for.
      */
     public void bindJvmMetrics() {
+        synchronized (this) {
+            if (closed) {
+                return; // stopped before its turn came
+            }
+        }
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
