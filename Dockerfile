@@ -39,6 +39,8 @@ USER 10001:10001
 # builds FFM downcall handles to malloc and free at start, ~30 ms of a 0.3 s start. `allow` also keeps the JDK quiet.
 # The AOT cache holds no JIT training data (scripts/aot-train.sh); turning its replay off as well spares every class
 # initialisation a hand-off to the replay thread: ~25 ms.
+# The integration tests run the jar with these flags, read from here (JarProcess); Jib's jvmFlags must match them
+# but for the AOT ones (DeployManifestsTest).
 ENV DATA_DIR=/tmp/data MALLOC_ARENA_MAX=2
 EXPOSE 8080
 ENTRYPOINT ["java", "-XX:+UseSerialGC", "-Xms16m", "-XX:MaxRAMPercentage=50", "-Xss512k", \

@@ -117,6 +117,25 @@ class DeployManifestsTest {
         assertThat((String) at(hpa, "spec", "scaleTargetRef", "name")).isEqualTo(at(deployment, "metadata", "name"));
     }
 
+    /**
+     * Jib's image and the Dockerfile's run the JVM with the same flags; only the Dockerfile's image has an AOT cache,
+     * and the flags that go with it.
+     */
+    @Test
+    void both_images_run_the_jvm_with_the_same_flags() throws IOException {
+        var jib = new ArrayList<String>();
+        var jvmFlag = Pattern.compile("<jvmFlag>([^<]+)</jvmFlag>").matcher(Files.readString(Path.of("pom.xml")));
+        while (jvmFlag.find()) {
+            jib.add(jvmFlag.group(1));
+        }
+        var dockerfile = JarProcess.imageJvmFlags();
+        assertThat(dockerfile).contains("-XX:+UseSerialGC", "--sun-misc-unsafe-memory-access=allow",
+                "-XX:-AOTReplayTraining");
+        assertThat(dockerfile.stream()
+                .filter(flag -> !flag.equals("-XX:+UnlockDiagnosticVMOptions") && !flag.equals("-XX:-AOTReplayTraining"))
+                .toList()).isEqualTo(jib);
+    }
+
     @Test
     void every_manifest_parses() throws IOException {
         var files = new ArrayList<Path>();

@@ -5,12 +5,18 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.vertx.core.json.JsonArray;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
-/** The packaged jar (target/robots-api.jar, so: integration tests only) run as a real process on a free port. */
+/**
+ * The packaged jar (target/robots-api.jar, so: integration tests only) run as a real process on a free port, with the
+ * container image's JVM flags, so that what ships is what is tested (JsonLogsIT, say, holds them to a clean stdout).
+ */
 public final class JarProcess implements AutoCloseable {
     private final Process process;
     private final Path log;
@@ -28,9 +34,11 @@ public final class JarProcess implements AutoCloseable {
         try (var socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
-        String java = ProcessHandle.current().info().command().orElse("java");
-        var builder = new ProcessBuilder(java, "-jar", Path.of("target", "robots-api.jar").toString())
-                .redirectErrorStream(true);
+        var command = new ArrayList<String>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(imageJvmFlags());
+        command.addAll(List.of("-jar", Path.of("target", "robots-api.jar").toString()));
+        var builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("PORT", Integer.toString(port));
         builder.environment().put("HOST", "127.0.0.1");
         builder.environment().putAll(env);
@@ -40,6 +48,23 @@ public final class JarProcess implements AutoCloseable {
         var jar = new JarProcess(builder.start(), log, port);
         jar.awaitLine("Listening on");
         return jar;
+    }
+
+    /** The Dockerfile's ENTRYPOINT flags, without its AOT cache (recorded at image build) and class path. */
+    static List<String> imageJvmFlags() throws IOException {
+        var entrypoint = Pattern.compile("^ENTRYPOINT (\\[.*?])", Pattern.MULTILINE | Pattern.DOTALL)
+                .matcher(Files.readString(Path.of("Dockerfile")));
+        if (!entrypoint.find()) {
+            throw new IllegalStateException("No ENTRYPOINT [...] in the Dockerfile");
+        }
+        var words = new JsonArray(entrypoint.group(1).replace("\\\n", ""));
+        var flags = new ArrayList<String>();
+        for (int i = 1; i < words.size() && !words.getString(i).equals("-cp"); i++) {
+            if (!words.getString(i).startsWith("-XX:AOTCache=")) {
+                flags.add(words.getString(i));
+            }
+        }
+        return flags;
     }
 
     public URI uri(String path) {
