@@ -82,7 +82,8 @@ public final class Application {
      */
     public static Application start(Config config) {
         var metrics = new Metrics();
-        // Native transport (epoll) is what reaches PostgreSQL over a Unix socket, as Cloud Run mounts Cloud SQL.
+        // Native transport (epoll): its sockets take TCP_USER_TIMEOUT, which ends connections to a database that went
+        // silent (Database.transport); it reaches Cloud Run's Cloud SQL Unix socket too.
         Vertx vertx = metrics.newVertx(new VertxOptions().setPreferNativeTransport(true));
         try {
             var database = Database.connect(vertx, config);

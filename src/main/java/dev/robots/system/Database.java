@@ -25,9 +25,10 @@ import java.util.logging.Logger;
 import org.flywaydb.core.Flyway;
 
 /**
- * The schema and the connection pools. {@link #open} migrates the schema with Flyway (JDBC, on a worker thread), then
- * opens a small pool for background work. {@link #newPool} makes the pool of one event loop: the reactive client for
- * PostgreSQL, the JDBC pool for the embedded H2 database.
+ * The schema and the connection pools. {@link #connect} makes a small pool for background work; {@link #migrate}
+ * checks the schema's version on it and runs Flyway (JDBC, on a worker thread) only when the schema is behind.
+ * {@link #newPool} makes the pool of one event loop: the reactive client for PostgreSQL, the JDBC pool for the
+ * embedded H2 database.
  */
 public final class Database {
     private static final Logger LOG = Logger.getLogger(Database.class.getName());
