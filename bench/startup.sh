@@ -15,11 +15,11 @@ trap 'rm -rf "$work"' EXIT
 
 # One robot in a prepared database, so that every run answers 200 at once.
 # shellcheck disable=SC2086
-DATA_DIR="$work/seed" PORT=$port HOST=127.0.0.1 API_TOKENS=bench "$java" $opts -jar target/robots-api.jar \
+DATA_DIR="$work/seed" PORT=$port HOST=127.0.0.1 API_TOKENS=bench-token-0123456789 "$java" $opts -jar target/robots-api.jar \
   >/dev/null 2>&1 &
 pid=$!
 until curl -sf -m 2 "localhost:$port/readyz" >/dev/null; do sleep 0.05; done
-curl -sf -X POST "localhost:$port/v1/robots" -H 'Authorization: Bearer bench' -H 'Content-Type: application/json' \
+curl -sf -X POST "localhost:$port/v1/robots" -H 'Authorization: Bearer bench-token-0123456789' -H 'Content-Type: application/json' \
   -d '{"name": "R2-D2"}' >/dev/null
 kill -TERM $pid; wait $pid || true
 

@@ -20,7 +20,7 @@ trap 'rm -rf "$data"' EXIT
 request() { # METHOD PATH [CONTENT_TYPE BODY]: prints the status line
   local body=${4:-}
   exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
-  printf '%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer training\r\n' \
+  printf '%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer training-token-0123456789\r\n' \
     "$1" "$2" >&3
   if [ -n "${3:-}" ]; then printf 'Content-Type: %s\r\n' "$3" >&3; fi
   printf 'Content-Length: %d\r\n\r\n%s' "${#body}" "$body" >&3
@@ -30,7 +30,7 @@ request() { # METHOD PATH [CONTENT_TYPE BODY]: prints the status line
 
 start() { # extra JVM flags...: starts the service in the background, sets pid
   # shellcheck disable=SC2086 # JAVA_OPTS and APP_ARGS are lists of words
-  DATA_DIR="$data" PORT="$port" HOST=127.0.0.1 API_TOKENS=training \
+  DATA_DIR="$data" PORT="$port" HOST=127.0.0.1 API_TOKENS=training-token-0123456789 \
     "$java" ${JAVA_OPTS:-} "$@" $launch >>"$data/training.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 300); do

@@ -1,6 +1,7 @@
 package dev.robots;
 
 import dev.robots.config.Config;
+import dev.robots.config.ConfigurationError;
 import dev.robots.observability.Logging;
 import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
@@ -30,6 +31,11 @@ public final class Main {
         Application app;
         try {
             app = Application.start(Config.fromEnvironment());
+        } catch (ConfigurationError e) {
+            // The operator's to fix, and the line says what: a stack trace would only bury it.
+            LOG.severe("Could not start: " + e.getMessage());
+            exit(1);
+            return;
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "Could not start: " + e.getMessage(), e);
             exit(1);

@@ -15,7 +15,7 @@ import java.util.Map;
 /** The real service on a free port of 127.0.0.1, and an HTTP client for it. */
 public final class RunningService implements AutoCloseable {
     /** The token the service accepts for writes unless a test says otherwise; {@link #send} sends it. */
-    public static final String TOKEN = "test-token";
+    public static final String TOKEN = "test-token-0123456789";
 
     private static final HttpClient HTTP = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)

@@ -2,7 +2,6 @@ package dev.robots.config;
 
 import dev.robots.observability.Logging;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -107,26 +106,70 @@ public record Config(
                 Duration.ofMillis(reader.integer("CACHE_TTL_MS", 5000, 1, 3_600_000)));
     }
 
-    /** The items of a comma-, space- or line-separated list, without blanks. */
+    /** The shortest bearer token accepted: shorter ones are guessable, or a mistake (a word of a comment). */
+    static final int MIN_TOKEN_LENGTH = 16;
+
+    /** The items of a comma-separated list, stripped, without blanks. */
     static List<String> split(String items) {
-        return Arrays.stream(items.split("[,\\s]+")).filter(item -> !item.isEmpty()).toList();
+        return Arrays.stream(items.split(",")).map(String::strip).filter(item -> !item.isEmpty()).toList();
+    }
+
+    /**
+     * {@code API_TOKENS} (comma-separated) and {@code API_TOKENS_FILE} (one token per line; blank lines and lines
+     * starting with {@code #} skipped). Neither set: none, and BearerAuth makes one for the run. A set token file
+     * that is empty or unreadable stops the start rather than fall back to a generated token: whoever set it meant
+     * its tokens to be the only ones.
+     */
+    private static List<String> tokens(Reader reader) {
+        var tokens = new ArrayList<String>();
+        for (String token : split(reader.string("API_TOKENS", ""))) {
+            tokens.add(checkedToken(token, "API_TOKENS"));
+        }
+        String file = reader.string("API_TOKENS_FILE", null);
+        if (file != null) {
+            List<String> fromFile = readTokenFile(Path.of(file));
+            if (fromFile.isEmpty()) {
+                throw new ConfigurationError("API_TOKENS_FILE %s holds no token (one per line; # starts a comment)"
+                        .formatted(file));
+            }
+            tokens.addAll(fromFile);
+        }
+        return List.copyOf(tokens);
     }
 
     private static List<String> readTokenFile(Path file) {
+        List<String> lines;
         try {
-            return split(Files.readString(file));
+            lines = Files.readAllLines(file);
         } catch (IOException e) {
-            throw new UncheckedIOException("API_TOKENS_FILE " + file + " cannot be read", e);
+            throw new ConfigurationError("API_TOKENS_FILE %s cannot be read (%s)"
+                    .formatted(file, e.getClass().getSimpleName()));
         }
+        var tokens = new ArrayList<String>();
+        for (int i = 0; i < lines.size(); i++) {
+            // readAllLines splits on CR, LF and CRLF; strip() takes the spaces an editor may leave at either end.
+            String line = lines.get(i).strip();
+            if (!line.isEmpty() && !line.startsWith("#")) {
+                tokens.add(checkedToken(line, "API_TOKENS_FILE %s line %d".formatted(file, i + 1)));
+            }
+        }
+        return tokens;
     }
 
-    private static List<String> tokens(Reader reader) {
-        var tokens = new ArrayList<>(reader.list("API_TOKENS"));
-        String file = reader.string("API_TOKENS_FILE", null);
-        if (file != null) {
-            tokens.addAll(readTokenFile(Path.of(file)));
+    /** A token as given, or a stop that says where it is and what is wrong, never the token itself. */
+    private static String checkedToken(String token, String where) {
+        if (token.codePoints().anyMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c))) {
+            throw new ConfigurationError(("%s: a token has whitespace inside; give one token per line in the file, "
+                    + "or separate tokens with commas in API_TOKENS").formatted(where));
         }
-        return List.copyOf(tokens);
+        if (token.codePoints().anyMatch(c -> c < 0x21 || c > 0x7e)) {
+            throw new ConfigurationError("%s: a token must be visible ASCII characters only".formatted(where));
+        }
+        if (token.length() < MIN_TOKEN_LENGTH) {
+            throw new ConfigurationError("%s: a token has %d characters; at least %d are needed"
+                    .formatted(where, token.length(), MIN_TOKEN_LENGTH));
+        }
+        return token;
     }
 
     private record Reader(Map<String, String> env) {
@@ -135,7 +178,7 @@ public record Config(
             return value == null || value.isBlank() ? fallback : value.strip();
         }
 
-        /** A comma- or space-separated list; empty when unset. */
+        /** A comma-separated list; empty when unset. */
         List<String> list(String name) {
             return split(string(name, ""));
         }
@@ -143,7 +186,7 @@ public record Config(
         String choice(String name, String fallback, String... allowed) {
             String value = string(name, fallback).toLowerCase(Locale.ROOT);
             if (!List.of(allowed).contains(value)) {
-                throw new IllegalArgumentException("%s must be one of %s, not '%s'"
+                throw new ConfigurationError("%s must be one of %s, not '%s'"
                         .formatted(name, String.join(", ", allowed), value));
             }
             return value;
@@ -158,17 +201,17 @@ public record Config(
             try {
                 parsed = Integer.parseInt(value);
             } catch (NumberFormatException e) {
-                throw outOfRange(name, min, max, value, e);
+                throw outOfRange(name, min, max, value);
             }
             if (parsed < min || parsed > max) {
-                throw outOfRange(name, min, max, value, null);
+                throw outOfRange(name, min, max, value);
             }
             return parsed;
         }
 
-        private static IllegalArgumentException outOfRange(String name, int min, int max, String value, Throwable cause) {
-            return new IllegalArgumentException(
-                    "%s must be a whole number from %d to %d, not '%s'".formatted(name, min, max, value), cause);
+        private static ConfigurationError outOfRange(String name, int min, int max, String value) {
+            return new ConfigurationError(
+                    "%s must be a whole number from %d to %d, not '%s'".formatted(name, min, max, value));
         }
     }
 }

@@ -28,27 +28,29 @@ class AuthTest {
     @Test
     void writes_need_one_of_the_configured_tokens_and_no_token_reaches_the_logs() throws Exception {
         var file = Files.createTempFile("tokens", ".txt");
-        Files.writeString(file, "gamma-token\n");
+        // A mounted secret as people write one: comments, a revoked token commented out, CRLF, blank lines.
+        Files.writeString(file, "# rotate monthly\r\n\r\n#revoked-token-000000\r\n  gamma-token-000000  \r\n");
         try (var database = TestDatabase.create("h2"); var logs = new LogCapture(Level.ALL);
-                var service = RunningService.start(database, Map.of("API_TOKENS", "alpha-token, beta-token",
+                var service = RunningService.start(database, Map.of("API_TOKENS", "alpha-token-000000, beta-token-0000000",
                         "API_TOKENS_FILE", file.toString(), "ACCESS_LOG", "true"))) {
-            for (String token : new String[] {"alpha-token", "beta-token", "gamma-token"}) {
+            for (String token : new String[] {"alpha-token-000000", "beta-token-0000000", "gamma-token-000000"}) {
                 assertThat(write(service, "POST", "/v1/robots", "Bearer " + token).statusCode()).isEqualTo(201);
             }
-            assertThat(write(service, "POST", "/v1/robots", "bearer alpha-token").statusCode()).isEqualTo(201);
+            assertThat(write(service, "POST", "/v1/robots", "bearer alpha-token-000000").statusCode()).isEqualTo(201);
 
             var missing = write(service, "POST", "/v1/robots", null);
             assertThat(missing.statusCode()).isEqualTo(401);
             assertThat(missing.headers().firstValue("Content-Type")).hasValue("application/problem+json");
             assertThat(missing.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"robots\"");
 
-            for (String wrong : new String[] {"Bearer wrong-token", "Bearer alpha-tokenX", "Bearer ", "Basic YTpi",
-                "alpha-token"}) {
+            for (String wrong : new String[] {"Bearer wrong-token", "Bearer alpha-token-000000X", "Bearer ", "Basic YTpi",
+                "alpha-token-000000", "Bearer #", "Bearer rotate", "Bearer monthly", "Bearer #revoked-token-000000",
+                "Bearer revoked-token-000000"}) {
                 var response = write(service, "POST", "/v1/robots", wrong);
                 assertThat(response.statusCode()).as(wrong).isEqualTo(401);
                 assertThat(response.headers().firstValue("WWW-Authenticate").orElseThrow()).startsWith("Bearer");
             }
-            long id = new JsonObject(write(service, "POST", "/v1/robots", "Bearer alpha-token").body()).getLong("id");
+            long id = new JsonObject(write(service, "POST", "/v1/robots", "Bearer alpha-token-000000").body()).getLong("id");
             for (String[] route : new String[][] {{"PATCH", "/v1/robots/" + id}, {"DELETE", "/v1/robots/" + id},
                 {"POST", "/v1/robots/" + id + "/repair"}, {"POST", "/v1/robots/repair"}}) {
                 assertThat(write(service, route[0], route[1], null).statusCode()).as(route[1]).isEqualTo(401);
@@ -56,7 +58,7 @@ class AuthTest {
             }
             assertThat(service.get("/v1/robots/" + id).statusCode()).isEqualTo(200);
             assertThat(service.get("/v1/robots").statusCode()).isEqualTo(200);
-            assertThat(write(service, "DELETE", "/v1/robots/" + id, "Bearer gamma-token").statusCode())
+            assertThat(write(service, "DELETE", "/v1/robots/" + id, "Bearer gamma-token-000000").statusCode())
                     .isEqualTo(204);
 
             assertThat(logs.lines()).isNotEmpty().noneMatch(line -> line.contains("alpha-token")
