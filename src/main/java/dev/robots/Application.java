@@ -2,6 +2,8 @@ package dev.robots;
 
 import dev.robots.background.BackgroundTasks;
 import dev.robots.config.Config;
+import dev.robots.config.ConfigurationError;
+import dev.robots.config.ListenAddress;
 import dev.robots.counting.CountFlusher;
 import dev.robots.counting.ReferenceCounter;
 import dev.robots.db.Database;
@@ -81,18 +83,28 @@ public final class Application {
      * event loop); throws what stopped the start, after closing what had started.
      */
     public static Application start(Config config) {
+        ListenAddress.check(config);
         var metrics = new Metrics();
         // Native transport (epoll): its sockets take TCP_USER_TIMEOUT, which ends connections to a database that went
         // silent (Database.transport); it reaches Cloud Run's Cloud SQL Unix socket too.
         Vertx vertx = metrics.newVertx(new VertxOptions().setPreferNativeTransport(true));
+        Database database = null;
         try {
-            var database = Database.connect(vertx, config);
+            database = Database.connect(vertx, config);
             // Made before the schema is checked, so that the read cache's listener connects meanwhile.
             var app = new Application(config, vertx, metrics, database);
             return database.migrate().compose(migrated -> app.serve()).await();
         } catch (Exception e) {
             // await() rethrows checked failures too (a BindException, say)
             vertx.close().await();
+            if (database != null) {
+                database.releaseDataDir();
+            }
+            if (e instanceof java.net.BindException) {
+                // The port was free at ListenAddress.check and taken since.
+                throw new ConfigurationError("PORT %d on HOST '%s' cannot be bound: %s"
+                        .formatted(config.port(), config.host(), e.getMessage()));
+            }
             throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getMessage(), e);
         }
     }
@@ -191,6 +203,7 @@ public final class Application {
             } catch (TimeoutException e) {
                 LOG.warning("Vert.x did not close within %d ms".formatted(GRACE_MILLIS));
             }
+            database.releaseDataDir();
         }
     }
 

@@ -30,6 +30,13 @@ public final class JarProcess implements AutoCloseable {
 
     /** Starts the jar with {@code env} and returns once it listens. */
     public static JarProcess start(Map<String, String> env) throws Exception {
+        var jar = launch(env);
+        jar.awaitLine("Listening on");
+        return jar;
+    }
+
+    /** Starts the jar with {@code env} and returns at once, for a start that is meant to fail. */
+    public static JarProcess launch(Map<String, String> env) throws Exception {
         int port;
         try (var socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -45,9 +52,7 @@ public final class JarProcess implements AutoCloseable {
         // A file, not a pipe: the JDK closes a process's pipe under its reader when the process exits.
         Path log = Files.createTempFile("robots-process-", ".log");
         builder.redirectOutput(log.toFile());
-        var jar = new JarProcess(builder.start(), log, port);
-        jar.awaitLine("Listening on");
-        return jar;
+        return new JarProcess(builder.start(), log, port);
     }
 
     /** The Dockerfile's ENTRYPOINT flags, without its AOT cache (recorded at image build) and class path. */
@@ -73,6 +78,14 @@ public final class JarProcess implements AutoCloseable {
 
     public Process process() {
         return process;
+    }
+
+    /** Sends SIGKILL and waits for the process to be gone, as an out-of-memory kill or a lost node would. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            throw new AssertionError("still running 10 s after SIGKILL");
+        }
     }
 
     /** Sends SIGTERM and waits for the exit; the exit status. */

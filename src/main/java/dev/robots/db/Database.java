@@ -14,9 +14,7 @@ import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.ClosedChannelException;
-import java.nio.file.Files;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
@@ -47,11 +45,14 @@ public final class Database {
     private final DatabaseTarget target;
     private final Config config;
     private final Pool pool;
+    /** Held while the embedded database is in use; null for PostgreSQL, which several instances share. */
+    private final DataDirLock dataDirLock;
 
-    private Database(Vertx vertx, DatabaseTarget target, Config config) {
+    private Database(Vertx vertx, DatabaseTarget target, Config config, DataDirLock dataDirLock) {
         this.vertx = vertx;
         this.target = target;
         this.config = config;
+        this.dataDirLock = dataDirLock;
         this.pool = newPool(vertx, "background", BACKGROUND_POOL_SIZE);
     }
 
@@ -61,14 +62,11 @@ public final class Database {
      */
     public static Database connect(Vertx vertx, Config config) {
         DatabaseTarget target = DatabaseTarget.of(config);
-        if (target.dialect() == Dialect.H2) {
-            try {
-                Files.createDirectories(config.dataDir());
-            } catch (IOException e) {
-                throw new UncheckedIOException("Cannot create DATA_DIR " + config.dataDir(), e);
-            }
+        if (target.dialect() == Dialect.POSTGRESQL) {
+            target.checkHostResolves();
+            return new Database(vertx, target, config, null);
         }
-        return new Database(vertx, target, config);
+        return new Database(vertx, target, config, DataDirLock.acquire(config.dataDir()));
     }
 
     /** Brings the schema to this build's version with Flyway (on a worker thread), unless it is there already. */
@@ -185,6 +183,20 @@ public final class Database {
 
     public Future<Void> close() {
         return pool.close();
+    }
+
+    /**
+     * Lets another process use DATA_DIR: call it once Vert.x, and so every pool and its connections, is closed. A lock
+     * that cannot be released here is released by the operating system when the process ends.
+     */
+    public void releaseDataDir() {
+        if (dataDirLock != null) {
+            try {
+                dataDirLock.close();
+            } catch (IOException e) {
+                LOG.warning("Could not release the lock on DATA_DIR: " + e);
+            }
+        }
     }
 
     /**

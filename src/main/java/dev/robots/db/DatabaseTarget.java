@@ -1,9 +1,16 @@
 package dev.robots.db;
 
 import dev.robots.config.Config;
+import dev.robots.config.ConfigurationError;
 import io.vertx.pgclient.PgConnectOptions;
+import java.io.ByteArrayOutputStream;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URLEncoder;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,17 +30,51 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
      * Accepts {@code postgres://}, {@code postgresql://} (the seed's form) and {@code jdbc:postgresql://} URLs. A
      * {@code host} parameter that is a directory ({@code ?host=/cloudsql/PROJECT:REGION:INSTANCE}, as Cloud Run
      * mounts Cloud SQL) means the Unix socket {@code .s.PGSQL.PORT} in it, for both drivers.
+     *
+     * <p>The user and password are taken out here, percent-decoded (a {@code +} stays a plus), and handed to the
+     * drivers apart from the URL, so that no driver message, exception or log line can quote them. The password ends
+     * at the last {@code @}, so one with {@code /}, {@code ?} or {@code #} in it (what {@code openssl rand -base64}
+     * makes) still works unencoded. What cannot be parsed stops the start with a line that never quotes the URL.
      */
     static DatabaseTarget postgres(String url) {
         String uri = url.startsWith("jdbc:") ? url.substring("jdbc:".length()) : url;
-        if (!uri.startsWith("postgres://") && !uri.startsWith("postgresql://")) {
-            throw new IllegalArgumentException(
-                    "DATABASE_URL must start with postgres://, postgresql:// or jdbc:postgresql://, not '"
-                            + mask(url) + "'");
+        int schemeEnd = uri.indexOf("://");
+        String scheme = schemeEnd < 0 ? "" : uri.substring(0, schemeEnd);
+        if (!scheme.equals("postgres") && !scheme.equals("postgresql")) {
+            throw new ConfigurationError(
+                    "DATABASE_URL must start with postgres://, postgresql:// or jdbc:postgresql://");
         }
-        PgConnectOptions options = PgConnectOptions.fromUri(uri);
+        String rest = uri.substring(schemeEnd + 3);
+        int at = rest.lastIndexOf('@');
+        String user = null;
+        String password = null;
+        if (at >= 0) {
+            String userInfo = rest.substring(0, at);
+            int colon = userInfo.indexOf(':');
+            user = decode(colon < 0 ? userInfo : userInfo.substring(0, colon), "user");
+            password = colon < 0 ? null : decode(userInfo.substring(colon + 1), "password");
+            rest = rest.substring(at + 1);
+        }
+        // The rest holds no secret unless a query parameter does, so it is checked here and still never quoted.
+        String location = "postgresql://" + rest;
+        URI parsed;
+        PgConnectOptions options;
+        try {
+            parsed = new URI(location);
+            options = PgConnectOptions.fromUri(location);
+        } catch (URISyntaxException | RuntimeException e) {
+            throw new ConfigurationError(("DATABASE_URL cannot be parsed after its user and password: give "
+                    + "postgres://USER:PASSWORD@HOST:PORT/DATABASE, with any of : / ? # @ %% in the user or "
+                    + "password percent-encoded (%s)").formatted(e.getClass().getSimpleName()));
+        }
+        if (user != null) {
+            options.setUser(user);
+        }
+        if (password != null) {
+            options.setPassword(password);
+        }
         var parameters = new ArrayList<String>();
-        String query = URI.create(uri).getRawQuery();
+        String query = parsed.getRawQuery();
         if (query != null) {
             Arrays.stream(query.split("&")).filter(p -> !p.startsWith("host=")).forEach(parameters::add);
         }
@@ -50,10 +91,43 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
         return new DatabaseTarget(Dialect.POSTGRESQL, jdbcUrl, options.getUser(), options.getPassword(), options);
     }
 
+    /**
+     * Percent-decodes a user or password as RFC 3986 userinfo: {@code %XX} sequences as UTF-8 bytes, everything else
+     * as it is ({@code +} included, unlike form decoding). A {@code %} that starts no such sequence stops the start,
+     * naming the part, never its value.
+     */
+    static String decode(String raw, String part) {
+        // '%' and hex digits are single bytes in UTF-8, so decoding the bytes leaves every other character whole.
+        byte[] in = raw.getBytes(StandardCharsets.UTF_8);
+        var out = new ByteArrayOutputStream(in.length);
+        for (int i = 0; i < in.length; i++) {
+            if (in[i] != '%') {
+                out.write(in[i]);
+                continue;
+            }
+            int high = i + 2 < in.length ? Character.digit(in[i + 1], 16) : -1;
+            int low = high < 0 ? -1 : Character.digit(in[i + 2], 16);
+            if (low < 0) {
+                throw new ConfigurationError(("DATABASE_URL: the %s has a %% that does not start a percent-encoding "
+                        + "(%%XX); percent-encode the %s (a %% is %%25), or use a URL-safe one").formatted(part, part));
+            }
+            out.write(high * 16 + low);
+            i += 2;
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(out.toByteArray())).toString();
+        } catch (CharacterCodingException e) {
+            throw new ConfigurationError("DATABASE_URL: the %s, percent-decoded, is not valid UTF-8".formatted(part));
+        }
+    }
+
     static DatabaseTarget embedded(Path dataDir) {
         // PostgreSQL mode with lower-case names lets the one SQL text (and the row mapping) serve both databases.
         String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("robots")
-                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH"
+                // H2 writes its store up to 500 ms after a commit by default: a SIGKILL in between lost acknowledged
+                // writes, and handed their ids out again. 0 writes each commit to the file before it returns.
+                + ";WRITE_DELAY=0";
         return new DatabaseTarget(Dialect.H2, url, "sa", "", null);
     }
 
@@ -73,6 +147,22 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
                 : jdbcUrl.substring(0, query + 1) + limits + "&" + jdbcUrl.substring(query + 1);
     }
 
+    /**
+     * Stops the start with one line when the PostgreSQL host has no address, before any migration is tried; a host
+     * that resolves but does not answer is an outage, retried by the pools, not a configuration mistake.
+     */
+    void checkHostResolves() {
+        String host = pgOptions.getHost();
+        if (host.startsWith("/")) {
+            return; // a Unix socket directory
+        }
+        try {
+            InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new ConfigurationError("DATABASE_URL names the host '%s', which cannot be resolved".formatted(host));
+        }
+    }
+
     /** For logs: the database and where it is, never the password. */
     String describe() {
         return switch (dialect) {
@@ -85,8 +175,4 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
         };
     }
 
-    /** Hides the password of a URL of the form scheme://user:password@host. */
-    static String mask(String url) {
-        return url.replaceAll("//([^:/@]*):[^@/]*@", "//$1:***@");
-    }
 }
