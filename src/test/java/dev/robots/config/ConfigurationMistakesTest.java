@@ -1,0 +1,93 @@
+package dev.robots.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.robots.Application;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A configuration mistake stops the start with one line that names the variable and its value, without a cause or
+ * stack trace to print, and before any migration runs (the embedded database's file is never made).
+ */
+class ConfigurationMistakesTest {
+    @TempDir
+    Path dataDir;
+
+    private Throwable start(Map<String, String> settings) {
+        var env = new HashMap<String, String>();
+        env.put("PORT", "0");
+        env.put("HOST", "127.0.0.1");
+        env.put("DATA_DIR", dataDir.toString());
+        env.put("API_TOKENS", "a-token-of-16-characters");
+        env.put("DB_TIMEOUT_MS", "500");
+        env.putAll(settings);
+        Throwable error = catchThrowable(() -> Application.start(Config.from(env)).stop());
+        assertThat(error).isInstanceOf(ConfigurationError.class).hasNoCause();
+        assertThat(error.getStackTrace()).isEmpty();
+        assertThat(error.getMessage()).doesNotContain("\n");
+        assertThat(dataDir.resolve("robots.mv.db")).doesNotExist();
+        return error;
+    }
+
+    @Test
+    void a_port_in_use_names_port_and_host() throws Exception {
+        try (var taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            assertThat(start(Map.of("PORT", Integer.toString(port))))
+                    .hasMessageStartingWith("PORT %d on HOST '127.0.0.1' cannot be bound".formatted(port));
+        }
+    }
+
+    @Test
+    void a_host_that_does_not_resolve_names_it() {
+        assertThat(start(Map.of("HOST", "no-such-host.invalid")))
+                .hasMessage("HOST 'no-such-host.invalid' cannot be resolved to an address");
+    }
+
+    @Test
+    void a_data_dir_that_cannot_be_written_names_it() throws Exception {
+        Path readOnly = dataDir.resolve("read-only");
+        Files.createDirectory(readOnly, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r-x------")));
+        // root writes anywhere: then the mistake is a DATA_DIR under a regular file, which no one can create.
+        Path unwritable = "root".equals(System.getProperty("user.name"))
+                ? Files.writeString(dataDir.resolve("a-file"), "").resolve("data") : readOnly.resolve("data");
+        assertThat(start(Map.of("DATA_DIR", unwritable.toString())))
+                .hasMessageStartingWith("DATA_DIR %s cannot be created or written".formatted(unwritable));
+    }
+
+    @Test
+    void a_database_host_that_does_not_resolve_names_it() {
+        assertThat(start(Map.of("DATABASE_URL", "postgres://robots:secret@db.invalid:5432/robots")))
+                .hasMessage("DATABASE_URL names the host 'db.invalid', which cannot be resolved");
+    }
+
+    @Test
+    void a_data_dir_in_use_by_another_instance_names_it() {
+        var env = Map.of("PORT", "0", "HOST", "127.0.0.1", "DATA_DIR", dataDir.toString(),
+                "API_TOKENS", "a-token-of-16-characters");
+        try (var first = new Stopping(Application.start(Config.from(env)))) {
+            Throwable error = catchThrowable(() -> Application.start(Config.from(env)).stop());
+            assertThat(error).isInstanceOf(ConfigurationError.class).hasMessage(
+                    ("DATA_DIR %s is in use by another running instance; give each instance its own DATA_DIR, or "
+                            + "all of them one DATABASE_URL").formatted(dataDir.toAbsolutePath().normalize()));
+        }
+        // Released when the first stopped.
+        Application.start(Config.from(env)).stop();
+    }
+
+    private record Stopping(Application app) implements AutoCloseable {
+        @Override
+        public void close() {
+            app.stop();
+        }
+    }
+}
