@@ -122,11 +122,16 @@ public final class Application {
                 }, false).onFailure(e -> LOG.warning("Could not add the JVM's meters: " + e))));
     }
 
-    /** One HTTP server per event loop (one per core), each with its own pool, sharing one port. */
+    /**
+     * One HTTP server per event loop, each with its own pool, sharing one port. {@code DB_POOL_SIZE} is the total of
+     * their connections: split as evenly as it goes, and with fewer serving event loops than cores when it is smaller
+     * than the core count (a pool of its own per loop keeps each request and its queries on one thread; a shared
+     * pool's cross-thread wake-ups cost more than the loops would gain).
+     */
     private Future<Application> deployServers() {
         flusher.start();
-        int loops = Runtime.getRuntime().availableProcessors();
-        int poolSize = Math.max(1, config.dbPoolSize() / loops);
+        int[] poolSizes = poolSizes(config.dbPoolSize(), Runtime.getRuntime().availableProcessors());
+        var next = new AtomicInteger();
         // A negative port asks Vert.x for one random port shared by all the servers (0 would give each its own).
         var options = new HttpServerOptions().setHost(config.host()).setPort(config.port() == 0 ? -1 : config.port())
                 .setMaxInitialLineLength(MAX_REQUEST_LINE).setMaxHeaderSize(MAX_HEADERS)
@@ -134,16 +139,37 @@ public final class Application {
         var services = new Services(config, database, metrics, new Guards(config, new AtomicInteger()),
                 BearerAuth.of(config), background, references, cache, () -> shuttingDown);
         return vertx.deployVerticle(() -> {
-                    var verticle = new HttpVerticle(services, poolSize, options);
+                    var verticle = new HttpVerticle(services, poolSizes[next.getAndIncrement()], options);
                     servers.add(verticle);
                     return verticle;
-                }, new DeploymentOptions().setInstances(loops))
+                }, new DeploymentOptions().setInstances(poolSizes.length))
                 .map(deployed -> {
                     port = servers.getFirst().server().actualPort();
-                    LOG.info("Listening on http://%s:%d with %s (%d event loops, %d connections each)"
-                            .formatted(config.host(), port, database.description(), loops, poolSize));
+                    LOG.info("Listening on http://%s:%d with %s (%d event loops, %s request connections)"
+                            .formatted(config.host(), port, database.description(), poolSizes.length,
+                                    describe(poolSizes)));
                     return this;
                 });
+    }
+
+    /**
+     * The request pool of each serving event loop: one loop per core, but no more loops than connections, and sizes
+     * that differ by one at most and sum to {@code total}.
+     */
+    static int[] poolSizes(int total, int cores) {
+        int loops = Math.max(1, Math.min(cores, total));
+        int[] sizes = new int[loops];
+        for (int i = 0; i < loops; i++) {
+            sizes[i] = total / loops + (i < total % loops ? 1 : 0);
+        }
+        return sizes;
+    }
+
+    private static String describe(int[] poolSizes) {
+        int total = java.util.Arrays.stream(poolSizes).sum();
+        return poolSizes[0] == poolSizes[poolSizes.length - 1]
+                ? "%d (%d each)".formatted(total, poolSizes[0])
+                : "%d (%d-%d each)".formatted(total, poolSizes[poolSizes.length - 1], poolSizes[0]);
     }
 
     public int port() {

@@ -118,7 +118,7 @@ public abstract sealed class TestDatabase implements AutoCloseable {
         }
 
         /** postgresql://user[:password]@host:port/db to the JDBC form. */
-        static String jdbc(String url) {
+        public static String jdbc(String url) {
             var uri = java.net.URI.create(url);
             String[] user = uri.getUserInfo() == null ? new String[] {"postgres"} : uri.getUserInfo().split(":", 2);
             return "jdbc:postgresql://%s:%d%s?user=%s%s".formatted(uri.getHost(), uri.getPort() < 0 ? 5432 : uri.getPort(),

@@ -229,8 +229,12 @@ public final class Database {
         return false;
     }
 
-    /** SQLSTATE class 08 (connection exception) and 57P (operator intervention: shutdown, restart). */
-    private static boolean isConnectionState(String state) {
-        return state != null && (state.startsWith("08") || state.startsWith("57P"));
+    /**
+     * SQLSTATE class 08 (connection exception), 57P (operator intervention: shutdown, restart) and 53 (insufficient
+     * resources: too_many_connections when every instance's pools together pass max_connections, out of memory, disk
+     * full). None is a bug here; each passes, and the client should try again shortly.
+     */
+    static boolean isConnectionState(String state) {
+        return state != null && (state.startsWith("08") || state.startsWith("57P") || state.startsWith("53"));
     }
 }

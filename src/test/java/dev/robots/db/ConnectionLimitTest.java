@@ -1,0 +1,76 @@
+package dev.robots.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.robots.LogCapture;
+import dev.robots.RunningService;
+import dev.robots.TestDatabase;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.logging.Level;
+import org.junit.jupiter.api.Test;
+
+/**
+ * PostgreSQL refusing connections for want of resources (SQLSTATE class 53, here too_many_connections: all the
+ * instances' pools together past max_connections) is the database being unavailable: 503 with Retry-After and a
+ * throttled warning, never a 500 and a SEVERE log.
+ */
+class ConnectionLimitTest {
+
+    @Test
+    void too_many_connections_is_a_503_with_retry_after_and_no_severe_log() throws Exception {
+        // Superusers pass every connection limit, so the service logs in as a role of its own that has one.
+        String role = "robots_limited_" + ProcessHandle.current().pid();
+        try (var database = (TestDatabase.Postgres) TestDatabase.create("postgresql")) {
+            String databaseName = database.url().substring(database.url().lastIndexOf('/') + 1);
+            admin("DROP ROLE IF EXISTS " + role);
+            admin("CREATE ROLE " + role + " LOGIN");
+            try {
+                admin("ALTER DATABASE " + databaseName + " OWNER TO " + role);
+                String asRole = database.url().replaceFirst("://[^@/]*@", "://" + role + "@");
+                try (var service = RunningService.start(database, Map.of("DATABASE_URL", asRole, "CACHE_SIZE", "0"));
+                        var logs = new LogCapture(Level.SEVERE)) {
+                    service.create("R2-D2");
+                    // No new connection for the role from now on, and the ones it has are gone.
+                    admin("ALTER ROLE " + role + " CONNECTION LIMIT 0");
+                    admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + role + "'");
+
+                    int unavailable = 0;
+                    for (int i = 0; i < 20; i++) {
+                        HttpResponse<String> response = service.get("/v1/robots");
+                        assertThat(response.statusCode()).as(response.body()).isIn(200, 503);
+                        if (response.statusCode() == 503) {
+                            unavailable++;
+                            assertThat(response.headers().firstValue("Retry-After")).isPresent();
+                            assertThat(response.headers().firstValue("Content-Type"))
+                                    .hasValue("application/problem+json");
+                        }
+                    }
+                    assertThat(unavailable).isPositive();
+                    assertThat(logs.lines()).isEmpty();
+                    admin("ALTER ROLE " + role + " CONNECTION LIMIT -1");
+                }
+            } finally {
+                database.close();
+                admin("DROP ROLE IF EXISTS " + role);
+            }
+        }
+    }
+
+    @Test
+    void sqlstate_class_53_counts_as_unavailable() {
+        for (String state : new String[] {"53000", "53100", "53200", "53300", "53400"}) {
+            assertThat(Database.isUnavailable(new SQLException("refused", state))).as(state).isTrue();
+        }
+        assertThat(Database.isUnavailable(new SQLException("bug", "42601"))).isFalse();
+    }
+
+    private static void admin(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(TestDatabase.Postgres.jdbc(TestDatabase.ADMIN_URL))) {
+            c.createStatement().execute(sql);
+        }
+    }
+}
