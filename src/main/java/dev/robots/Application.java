@@ -198,12 +198,16 @@ public final class Application {
      */
     public void stop() {
         long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+        // The servers and background tasks must leave the last flush its share: clients that keep sending could
+        // otherwise hold the drain open to the deadline, and the counts would go unwritten.
+        long drainDeadline = deadline - flushReserve(config.shutdownTimeout()).toNanos();
         LOG.info("Shutting down: %d references pending".formatted(flusher.pending()));
         shuttingDown = true;
         Future<Void> stopped = Future.join(servers.stream()
-                        .map(verticle -> verticle.server().shutdown(remaining(deadline).toMillis(), TimeUnit.MILLISECONDS))
+                        .map(verticle -> verticle.server().shutdown(remaining(drainDeadline).toMillis(),
+                                TimeUnit.MILLISECONDS))
                         .toList())
-                .transform(servers -> background.drain(remaining(deadline)))
+                .transform(servers -> background.drain(remaining(drainDeadline)))
                 .transform(drained -> {
                     if (drained.failed()) {
                         LOG.warning(drained.cause().getMessage());
@@ -231,6 +235,16 @@ public final class Application {
             }
             database.releaseDataDir();
         }
+    }
+
+    /**
+     * The part of SHUTDOWN_TIMEOUT kept for the last flush and closing the pools: a quarter, at least a second, at most
+     * half (2 s of the default 8). A flush writes one row per robot touched, in milliseconds on a database that answers;
+     * the rest is room for a retry.
+     */
+    static Duration flushReserve(Duration shutdownTimeout) {
+        long millis = shutdownTimeout.toMillis();
+        return Duration.ofMillis(Math.min(millis / 2, Math.max(1000, millis / 4)));
     }
 
     private static Duration remaining(long deadline) {

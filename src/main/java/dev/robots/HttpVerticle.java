@@ -1,5 +1,6 @@
 package dev.robots;
 
+import dev.robots.http.Draining;
 import dev.robots.http.Health;
 import dev.robots.http.Problems;
 import dev.robots.observability.AccessLog;
@@ -41,6 +42,7 @@ final class HttpVerticle extends VerticleBase {
         Router router = Router.router(vertx);
         var config = services.config();
         services.metrics().measure(router);
+        Draining.mount(router, services.shuttingDown());
         if (config.accessLog()) {
             new AccessLog(config.cloudProject(), config.trustProxy(), config.logFormat()).mount(router);
         }
