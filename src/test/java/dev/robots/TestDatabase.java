@@ -27,6 +27,9 @@ public abstract sealed class TestDatabase implements AutoCloseable {
     /** The environment a service needs to use this database. */
     public abstract Map<String, String> env();
 
+    /** A plain JDBC connection to this database, for setting up and checking what the service stored. */
+    public abstract Connection connect() throws SQLException;
+
     public abstract String name();
 
     @Override
@@ -56,6 +59,16 @@ public abstract sealed class TestDatabase implements AutoCloseable {
             return Map.of("DATA_DIR", dir.toString());
         }
 
+        /**
+         * A plain JDBC connection to the embedded database of a service running in this JVM: the same URL as
+         * DatabaseTarget.embedded, so H2 hands out the database the service has open rather than a second one.
+         */
+        @Override
+        public Connection connect() throws SQLException {
+            return DriverManager.getConnection("jdbc:h2:file:" + dir.toAbsolutePath().normalize().resolve("robots")
+                    + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0", "sa", "");
+        }
+
         @Override
         public String name() {
             return "H2";
@@ -80,7 +93,7 @@ public abstract sealed class TestDatabase implements AutoCloseable {
             return new Postgres(database);
         }
 
-        /** A plain JDBC connection to this database, for setting up and checking what the service sees. */
+        @Override
         public Connection connect() throws SQLException {
             return DriverManager.getConnection(jdbc(url()));
         }

@@ -13,8 +13,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.text.Normalizer;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -28,9 +29,24 @@ final class RobotRequests {
 
     /** A whole number without sign or leading zeros: one spelling per id, so one URL per robot. */
     private static final Pattern DIGITS = Pattern.compile("0|[1-9][0-9]{0,18}");
+    /**
+     * {@code application/json}, with no parameter but {@code charset=utf-8}. Other {@code +json} types are refused
+     * rather than read as if they were plain JSON: {@code application/merge-patch+json} or
+     * {@code application/json-patch+json} mean something else for a PATCH, and this service implements neither.
+     */
     private static final Pattern JSON_TYPE =
-            Pattern.compile("application/(?:[a-z0-9.+-]+\\+)?json(?:\\s*;\\s*charset=\"?utf-8\"?)?\\s*",
-                    Pattern.CASE_INSENSITIVE);
+            Pattern.compile("application/json(?:\\s*;\\s*charset=\"?utf-8\"?)?\\s*", Pattern.CASE_INSENSITIVE);
+    /** The seed's form type, with no parameter but {@code charset=utf-8}. */
+    private static final Pattern FORM_TYPE = Pattern.compile(
+            "application/x-www-form-urlencoded(?:\\s*;\\s*charset=\"?utf-8\"?)?\\s*", Pattern.CASE_INSENSITIVE);
+    /**
+     * Characters that show nothing (or nothing but space) on their own, beyond the Unicode whitespace and format
+     * categories: Hangul fillers, the Braille blank, the combining grapheme joiner and variation selectors. A name of
+     * only these (and whitespace and format characters) is blank.
+     */
+    private static final Pattern INVISIBLE = Pattern.compile(
+            "[\\p{IsWhite_Space}\\p{Z}\\p{Cf}\\u115F\\u1160\\u3164\\uFFA0\\u2800\\u034F\\uFE00-\\uFE0F"
+                    + "\\x{E0100}-\\x{E01EF}]*");
     private static final JsonFactory JSON = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
@@ -106,8 +122,15 @@ final class RobotRequests {
     /** {@code robot_id} of the seed's form {@code POST /v1/robots/repair}. */
     static long formRobotId(RoutingContext ctx) {
         String type = ctx.request().getHeader("Content-Type");
-        if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
+        if (type == null || !FORM_TYPE.matcher(type).matches()) {
             throw new Problem(415, "Send robot_id as a form, with Content-Type: application/x-www-form-urlencoded.");
+        }
+        requireIdentityEncoding(ctx);
+        for (String field : ctx.request().formAttributes().names()) {
+            if (!"robot_id".equals(field)) {
+                throw Problem.badRequest("Unknown form field '%s': the form has only robot_id."
+                        .formatted(shorten(field)));
+            }
         }
         List<String> values = ctx.request().formAttributes().getAll("robot_id");
         if (values.size() != 1) {
@@ -134,6 +157,22 @@ final class RobotRequests {
         if (type == null || !JSON_TYPE.matcher(type).matches()) {
             throw new Problem(415, "Send the robot as JSON, with Content-Type: application/json (got %s)."
                     .formatted(type == null ? "no Content-Type" : "'" + shorten(type) + "'"));
+        }
+        requireIdentityEncoding(ctx);
+    }
+
+    /**
+     * A body as sent, not compressed: the server does not decompress request bodies, and would otherwise read gzip
+     * bytes as a malformed body. RFC 9110 section 15.5.16: 415 for a content coding not supported.
+     */
+    private static void requireIdentityEncoding(RoutingContext ctx) {
+        for (String encoding : ctx.request().headers().getAll("Content-Encoding")) {
+            for (String coding : encoding.split(",")) {
+                if (!coding.isBlank() && !coding.strip().equalsIgnoreCase("identity")) {
+                    throw new Problem(415, "Content-Encoding '%s' is not supported; send the body uncompressed."
+                            .formatted(shorten(coding.strip())), Map.of("Accept-Encoding", "identity"));
+                }
+            }
         }
     }
 
@@ -176,18 +215,31 @@ final class RobotRequests {
             }
             return name;
         } catch (JsonProcessingException e) {
-            throw Problem.badRequest("The body is not valid JSON: " + e.getOriginalMessage());
+            // Where, not Jackson's words: those name its internals (JsonReadFeature settings, token classes).
+            var where = e.getLocation();
+            throw Problem.badRequest(where == null ? "The body is not valid JSON."
+                    : "The body is not valid JSON (line %d, column %d).".formatted(where.getLineNr(),
+                            where.getColumnNr()));
         } catch (IOException e) {
-            throw Problem.badRequest("The body could not be read as JSON: " + e.getMessage());
+            throw Problem.badRequest("The body could not be read as JSON.");
         }
     }
 
+    /**
+     * The name in NFC (one spelling per name: "é" as one code point or as "e" and a combining accent is the same
+     * name), trimmed of whitespace at both ends (Unicode's, including no-break spaces), then counted in code points.
+     * A name of only invisible characters is blank; control, format (bidi overrides, zero-width characters, BOM) and
+     * line or paragraph separator characters are refused anywhere in it, as they make one name look like another.
+     */
     private static String validName(String raw) {
-        String name = raw.strip();
-        int length = name.codePointCount(0, name.length());
-        if (length == 0) {
-            throw Problem.badRequest("name must not be blank.");
+        if (raw.codePoints().anyMatch(c -> Character.getType(c) == Character.SURROGATE)) {
+            throw Problem.badRequest("name must be valid Unicode text (it has an unpaired surrogate).");
         }
+        String name = trim(Normalizer.normalize(raw, Normalizer.Form.NFC));
+        if (INVISIBLE.matcher(name).matches()) {
+            throw Problem.badRequest("name must not be blank (it has no visible character).");
+        }
+        int length = name.codePointCount(0, name.length());
         if (length > MAX_NAME_LENGTH) {
             throw Problem.badRequest("name must be at most %d characters, not %d."
                     .formatted(MAX_NAME_LENGTH, length));
@@ -195,10 +247,32 @@ final class RobotRequests {
         if (name.codePoints().anyMatch(Character::isISOControl)) {
             throw Problem.badRequest("name must not contain control characters.");
         }
-        if (name.codePoints().anyMatch(c -> Character.getType(c) == Character.SURROGATE)) {
-            throw Problem.badRequest("name must be valid Unicode text (it has an unpaired surrogate).");
+        var invisible = name.codePoints().filter(c -> switch (Character.getType(c)) {
+            case Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR -> true;
+            default -> false;
+        }).findFirst();
+        if (invisible.isPresent()) {
+            throw Problem.badRequest("name must not contain format or separator characters (it has U+%04X)."
+                    .formatted(invisible.getAsInt()));
         }
         return name;
+    }
+
+    /** Without whitespace at either end: Java's strip() keeps no-break spaces, which Unicode counts as white space. */
+    private static String trim(String text) {
+        int start = 0;
+        int end = text.length();
+        while (start < end && isSpace(text.codePointAt(start))) {
+            start += Character.charCount(text.codePointAt(start));
+        }
+        while (end > start && isSpace(text.codePointBefore(end))) {
+            end -= Character.charCount(text.codePointBefore(end));
+        }
+        return text.substring(start, end);
+    }
+
+    private static boolean isSpace(int c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c);
     }
 
     /** Caller input quoted in a detail, cut so a huge value does not make a huge answer. */

@@ -1,0 +1,7 @@
+package dev.robots.robots;
+
+class H2RobotInputTest extends RobotInputContract {
+    H2RobotInputTest() {
+        super("h2");
+    }
+}

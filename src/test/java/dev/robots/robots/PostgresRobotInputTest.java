@@ -1,0 +1,7 @@
+package dev.robots.robots;
+
+class PostgresRobotInputTest extends RobotInputContract {
+    PostgresRobotInputTest() {
+        super("postgresql");
+    }
+}

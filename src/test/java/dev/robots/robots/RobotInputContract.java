@@ -1,0 +1,153 @@
+package dev.robots.robots;
+
+import static dev.robots.robots.RobotsApiContract.assertProblem;
+import static dev.robots.robots.RobotsApiContract.detail;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.robots.RunningService;
+import dev.robots.TestDatabase;
+import io.vertx.core.json.JsonObject;
+import java.sql.Connection;
+import java.sql.SQLException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What a write body may be: names that look like nothing or like another name are refused, names are stored in one
+ * Unicode spelling, media types and codings are exact, and error details never quote the parser's internals. Each
+ * refusal is checked against the database too: nothing was stored. Run on each database by a subclass.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class RobotInputContract {
+    private final String kind;
+    private TestDatabase database;
+    private RunningService service;
+
+    RobotInputContract(String kind) {
+        this.kind = kind;
+    }
+
+    @BeforeAll
+    void start() {
+        database = TestDatabase.create(kind);
+        service = RunningService.start(database);
+    }
+
+    @AfterAll
+    void stop() {
+        if (service != null) {
+            service.stop();
+        }
+        if (database != null) {
+            database.close();
+        }
+    }
+
+    /** The robots in the database, read over JDBC: a refusal must have stored nothing, whatever the answer said. */
+    private long robotsStored() throws SQLException {
+        try (Connection c = database.connect()) {
+            var rows = c.createStatement().executeQuery("SELECT count(*) FROM robots");
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"\u200B", "\u00A0", "\uFEFF", "\u200D", "\u200B\u200C\u200D\u2060", " \u00A0\u3000 ",
+        "\u3164", "\u2800", "\u034F", "\uFE0F", "\u180E", "\u00AD"})
+    void a_name_of_only_invisible_characters_is_blank(String invisible) throws SQLException {
+        long before = robotsStored();
+        var response = service.sendJson("POST", "/v1/robots", new JsonObject().put("name", invisible).encode());
+        assertProblem(response, 400);
+        assertThat(detail(response)).contains("blank");
+        assertThat(robotsStored()).isEqualTo(before);
+    }
+
+    @ParameterizedTest(name = "[{index}] U+{0}")
+    @ValueSource(strings = {"202E", "202D", "2066", "2067", "2068", "2069", "200E", "200F", "061C", "200B", "200D",
+        "FEFF", "00AD", "2028", "2029", "E0001"})
+    void a_name_with_a_format_or_separator_character_inside_is_refused(String hex) throws SQLException {
+        long before = robotsStored();
+        String name = "R2" + Character.toString(Integer.parseInt(hex, 16)) + "D2";
+        var created = service.sendJson("POST", "/v1/robots", new JsonObject().put("name", name).encode());
+        assertProblem(created, 400);
+        assertThat(detail(created)).contains("U+" + hex);
+        long id = service.create("Plain");
+        var renamed = service.sendJson("PATCH", "/v1/robots/" + id, new JsonObject().put("name", name).encode());
+        assertProblem(renamed, 400);
+        assertThat(robotsStored()).isEqualTo(before + 1);
+    }
+
+    @Test
+    void names_are_stored_in_nfc_and_counted_in_code_points_after_trimming() {
+        var decomposed = service.sendJson("POST", "/v1/robots", "{\"name\": \"\\u00A0Robe\\u0301rt\\u00A0\"}");
+        assertThat(decomposed.statusCode()).isEqualTo(201);
+        assertThat(new JsonObject(decomposed.body()).getString("name")).isEqualTo("Rob\u00E9rt");
+
+        String hundred = "\uD83E\uDD16".repeat(100); // 100 robot faces: 200 UTF-16 units, 100 characters
+        assertThat(service.sendJson("POST", "/v1/robots", new JsonObject().put("name", hundred).encode())
+                .statusCode()).isEqualTo(201);
+        // 101 decomposed characters that NFC makes 100
+        String composes = "e\u0301" + "x".repeat(99);
+        assertThat(service.sendJson("POST", "/v1/robots", new JsonObject().put("name", composes).encode())
+                .statusCode()).isEqualTo(201);
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"application/merge-patch+json", "application/json-patch+json", "application/vnd.x+json",
+        "application/jsonx", "application/json; charset=latin1", "application/json; profile=x"})
+    void json_lookalike_media_types_are_a_415(String type) throws SQLException {
+        long before = robotsStored();
+        assertProblem(service.send("POST", "/v1/robots", type, "{\"name\": \"R2\"}"), 415);
+        long id = service.create("Media");
+        assertProblem(service.send("PATCH", "/v1/robots/" + id, type, "{\"name\": \"R3\"}"), 415);
+        assertThat(robotsStored()).isEqualTo(before + 1);
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"gzip", "deflate", "br", "identity, gzip", "x-unknown"})
+    void a_content_encoding_other_than_identity_is_a_415(String coding) throws SQLException {
+        long before = robotsStored();
+        var response = service.send(service.request("POST", "/v1/robots", "application/json", "{\"name\": \"R2\"}")
+                .header("Authorization", "Bearer " + RunningService.TOKEN).header("Content-Encoding", coding));
+        assertProblem(response, 415);
+        assertThat(response.headers().firstValue("Accept-Encoding")).hasValue("identity");
+        assertThat(robotsStored()).isEqualTo(before);
+        assertThat(service.send(service.request("POST", "/v1/robots", "application/json", "{\"name\": \"R2\"}")
+                .header("Authorization", "Bearer " + RunningService.TOKEN).header("Content-Encoding", "identity"))
+                .statusCode()).isEqualTo(201);
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"{'name': 'R2'}", "{name: \"R2\"}", "{\"name\": \"R2\",}", "{\"name\": NaN}",
+        "{\"name\": \"R2\" /* c */}", "{\"name\": \"\t\"}", "{\"name\": \"R2\\x41\"}", "{\"a\":01}", "\u0000"})
+    void json_errors_say_where_and_never_name_the_parser(String body) {
+        var response = service.sendJson("POST", "/v1/robots", body);
+        assertProblem(response, 400);
+        assertThat(detail(response)).doesNotContainIgnoringCase("JsonReadFeature")
+                .doesNotContainIgnoringCase("Feature").doesNotContain("jackson").doesNotContain("com.fasterxml")
+                .doesNotContain("Token").doesNotContain("ALLOW_");
+    }
+
+    @Test
+    void the_form_route_takes_its_exact_media_type_and_field_only() {
+        long id = service.create("Form");
+        for (String type : new String[] {"application/x-www-form-urlencodedX", "application/x-www-form-urlencoded+json",
+            "multipart/form-data; boundary=x", "text/plain"}) {
+            assertProblem(service.send("POST", "/v1/robots/repair", type, "robot_id=" + id), 415);
+        }
+        assertProblem(service.send("POST", "/v1/robots/repair", "application/x-www-form-urlencoded",
+                "robot_id=" + id + "&colour=blue"), 400);
+        assertProblem(service.send("POST", "/v1/robots/repair", "application/x-www-form-urlencoded",
+                "robotid=" + id), 400);
+        assertThat(service.send("POST", "/v1/robots/repair", "application/x-www-form-urlencoded; charset=UTF-8",
+                "robot_id=" + id).statusCode()).isEqualTo(202);
+        assertProblem(service.send(service.request("POST", "/v1/robots/repair", "application/x-www-form-urlencoded",
+                "robot_id=" + id).header("Authorization", "Bearer " + RunningService.TOKEN)
+                .header("Content-Encoding", "gzip")), 415);
+    }
+}
