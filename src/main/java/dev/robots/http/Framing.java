@@ -1,18 +1,25 @@
 package dev.robots.http;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.AttributeKey;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.Locale;
 
@@ -31,6 +38,7 @@ import java.util.Locale;
  */
 public final class Framing {
     private static final String DECODER = "httpDecoder";
+    private static final AttributeKey<Runnable> BROKEN_BODY = AttributeKey.valueOf(Framing.class, "brokenBody");
 
     private Framing() {
     }
@@ -81,6 +89,23 @@ public final class Framing {
                 .onComplete(written -> request.connection().close());
     }
 
+    /**
+     * A route handler, first for every request with a body: should the body turn out malformed (a chunk size that is
+     * not hexadecimal, say), the request gets a 400 problem and its connection closes. Vert.x would fail the whole
+     * connection at once, and the client would see it dropped without a status while the access log recorded an
+     * answer that was never sent.
+     */
+    public static void answerBrokenBodies(RoutingContext ctx) {
+        if (Problems.bodyPending(ctx.request()) && ctx.request().connection() instanceof ConnectionBase base) {
+            Context context = Vertx.currentContext();
+            var pending = base.channel().attr(BROKEN_BODY);
+            pending.set(() -> context.runOnContext(later -> Problems.send(ctx,
+                    Problem.badRequest("The request body is not valid HTTP/1.1 (a malformed chunk)."))));
+            ctx.addEndHandler(ended -> pending.set(null));
+        }
+        ctx.next();
+    }
+
     /** A request refused while its headers were decoded. */
     private static final class Refusal extends IllegalArgumentException {
         private final int status;
@@ -98,9 +123,31 @@ public final class Framing {
         }
 
         @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+            int from = out.size();
+            super.decode(ctx, buffer, out);
+            for (int i = from; i < out.size(); i++) {
+                if (out.get(i) instanceof HttpContent content && !(content instanceof HttpMessage)
+                        && content.decoderResult().isFailure()) {
+                    // The decoder reads nothing more from this connection; answer the request, then close it.
+                    out.remove(i);
+                    content.release();
+                    Runnable answer = ctx.channel().attr(BROKEN_BODY).getAndSet(null);
+                    if (answer != null) {
+                        answer.run();
+                    } else {
+                        ctx.close();
+                    }
+                    return;
+                }
+            }
+        }
+
+        @Override
         protected boolean isContentAlwaysEmpty(HttpMessage message) {
             HttpVersion version = message.protocolVersion();
             if (version.majorVersion() != 1 || version.minorVersion() > 1) {
+                message.setProtocolVersion(HttpVersion.HTTP_1_1); // the version of the answer's status line
                 throw new Refusal(505, "HTTP/1.1 and HTTP/1.0 are the versions this server speaks.");
             }
             var headers = message.headers();

@@ -32,6 +32,7 @@ public final class Guards {
     /** Mount after the metrics and the access log, so that refusals are measured and logged, and before any route. */
     public void mount(Router router) {
         router.route().order(-1).handler(Targets::check);
+        router.route().order(-1).handler(Framing::answerBrokenBodies);
         router.route().order(-1).handler(this::admit);
         router.route().order(-1).handler(this::deadline);
         if (!config.corsOrigins().isEmpty()) {
