@@ -135,7 +135,10 @@ public final class Application {
         // A negative port asks Vert.x for one random port shared by all the servers (0 would give each its own).
         var options = new HttpServerOptions().setHost(config.host()).setPort(config.port() == 0 ? -1 : config.port())
                 .setMaxInitialLineLength(MAX_REQUEST_LINE).setMaxHeaderSize(MAX_HEADERS)
-                .setIdleTimeout(IDLE_TIMEOUT_SECONDS).setIdleTimeoutUnit(TimeUnit.SECONDS);
+                .setIdleTimeout(IDLE_TIMEOUT_SECONDS).setIdleTimeoutUnit(TimeUnit.SECONDS)
+                // HTTP/1.1 only: Cloud Run speaks it to the container, and h2c would be a second protocol (its own
+                // framing, header compression, stream floods) for every limit and check here to hold on.
+                .setHttp2ClearTextEnabled(false);
         var services = new Services(config, database, metrics, new Guards(config, new AtomicInteger()),
                 BearerAuth.of(config), background, references, cache, () -> shuttingDown);
         return vertx.deployVerticle(() -> {

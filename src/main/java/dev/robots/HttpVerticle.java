@@ -1,8 +1,10 @@
 package dev.robots;
 
 import dev.robots.http.Draining;
+import dev.robots.http.Framing;
 import dev.robots.http.Health;
 import dev.robots.http.Problems;
+import dev.robots.http.RequestIds;
 import dev.robots.observability.AccessLog;
 import dev.robots.robots.RobotRoutes;
 import io.vertx.core.Future;
@@ -33,7 +35,7 @@ final class HttpVerticle extends VerticleBase {
     public Future<?> start() {
         Pool pool = services.database().newPool(vertx, "requests-" + deploymentID() + "-" + System.identityHashCode(this),
                 poolSize);
-        return vertx.createHttpServer(options).requestHandler(router(pool)).listen()
+        return Framing.install(vertx.createHttpServer(options), options).requestHandler(router(pool)).listen()
                 .onSuccess(listening -> server = listening);
     }
 
@@ -43,12 +45,13 @@ final class HttpVerticle extends VerticleBase {
         var config = services.config();
         services.metrics().measure(router);
         Draining.mount(router, services.shuttingDown());
+        RequestIds.mount(router);
         if (config.accessLog()) {
             new AccessLog(config.cloudProject(), config.trustProxy(), config.logFormat()).mount(router);
         }
         services.guards().mount(router);
         Problems.install(router);
-        new Health(pool, services.shuttingDown()).mount(router);
+        new Health(services.database().pool(), services.shuttingDown()).mount(router);
         services.metrics().mount(router);
         new RobotRoutes(pool, services.database().dialect(), services.cache(), services.background(),
                 services.references(), services.auth()).mount(router);

@@ -1,8 +1,8 @@
 package dev.robots.http;
 
 import dev.robots.config.Config;
-import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.SecurityPolicyHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -16,8 +16,13 @@ import java.util.logging.Logger;
  * Guards the routes that change data: {@code Authorization: Bearer TOKEN} with one of the accepted tokens, or a 401
  * problem with {@code WWW-Authenticate: Bearer}. Tokens are compared as SHA-256 digests in constant time, and never
  * logged, except one generated at start when none is configured (so a local run is safe by default and still usable).
+ *
+ * <p>Each write route puts it first in its own handler chain, before the body is read, so an unauthenticated body is
+ * refused at once, however slowly it arrives. Vert.x Web orders a route's handlers by kind and puts an
+ * {@code AuthenticationHandler} after the {@code BodyHandler}; as a security policy (writes need a token) it may come
+ * before it.
  */
-public final class BearerAuth implements Handler<RoutingContext> {
+public final class BearerAuth implements SecurityPolicyHandler {
     private static final Logger LOG = Logger.getLogger(BearerAuth.class.getName());
     private static final String PREFIX = "Bearer ";
 

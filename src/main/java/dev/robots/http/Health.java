@@ -1,5 +1,7 @@
 package dev.robots.http;
 
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -9,7 +11,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Probes for Cloud Run and Kubernetes. {@code /healthz}: the process answers. {@code /readyz}: it should get traffic,
- * meaning the database answers (the schema was migrated before the server started) and no shutdown has begun.
+ * meaning the database answers (the schema was migrated before the server started) and no shutdown has begun. Both
+ * take GET and HEAD, and skip admission control ({@link Guards}): a busy instance is alive, and must not be killed for
+ * being busy.
  *
  * <pre>
  * curl localhost:8080/healthz
@@ -17,18 +21,29 @@ import java.util.function.BooleanSupplier;
  * </pre>
  */
 public final class Health {
+    /** A probe times out after a second or so: answer before it does, whatever the database is doing. */
+    private static final long CHECK_TIMEOUT_MS = 800;
+
     private final Pool pool;
     private final BooleanSupplier shuttingDown;
+    /** The check in progress, shared by the probes that come meanwhile, so a flood of probes costs one query. */
+    private Future<Void> check;
 
-    /** Readiness asks {@code pool}, and fails from the moment {@code shuttingDown} says so. */
+    /**
+     * Readiness asks {@code pool}, the background pool, never the one that serves requests: a probe must not wait
+     * behind requests for a connection, nor take one from them. It fails from the moment {@code shuttingDown} says so.
+     * One instance per event loop, so {@link #check} needs no lock.
+     */
     public Health(Pool pool, BooleanSupplier shuttingDown) {
         this.pool = pool;
         this.shuttingDown = shuttingDown;
     }
 
     public void mount(Router router) {
-        router.get("/healthz").handler(this::live);
-        router.get("/readyz").handler(this::ready);
+        router.route("/healthz").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(this::live);
+        Problems.methodNotAllowed(router, "/healthz", "GET, HEAD");
+        router.route("/readyz").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(this::ready);
+        Problems.methodNotAllowed(router, "/readyz", "GET, HEAD");
     }
 
     private void live(RoutingContext ctx) {
@@ -37,17 +52,29 @@ public final class Health {
 
     private void ready(RoutingContext ctx) {
         if (shuttingDown.getAsBoolean()) {
-            send(ctx, 503, "shutting down");
+            unavailable(ctx, "shutting down");
             return;
         }
-        // A probe times out after a second or so: answer before it does, whatever the database is doing.
-        pool.query("SELECT 1").execute()
-                .timeout(800, TimeUnit.MILLISECONDS)
-                .onSuccess(rows -> send(ctx, 200, "ready"))
-                .onFailure(e -> send(ctx, 503, "database unavailable"));
+        if (check == null) {
+            Future<Void> started = pool.query("SELECT 1").execute()
+                    .timeout(CHECK_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                    .mapEmpty();
+            check = started;
+            started.onComplete(done -> check = null);
+        }
+        check.onSuccess(ok -> send(ctx, 200, "ready"))
+                .onFailure(e -> unavailable(ctx, "database unavailable"));
+    }
+
+    private static void unavailable(RoutingContext ctx, String state) {
+        ctx.response().putHeader("Retry-After", Problems.RETRY_AFTER_SECONDS);
+        send(ctx, 503, state);
     }
 
     private static void send(RoutingContext ctx, int status, String state) {
+        if (ctx.response().ended()) {
+            return; // the request's deadline answered first
+        }
         ctx.response().setStatusCode(status)
                 .putHeader("Content-Type", "application/json; charset=utf-8")
                 .putHeader("Cache-Control", "no-store")

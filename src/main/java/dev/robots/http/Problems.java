@@ -5,6 +5,8 @@ import dev.robots.db.Database;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -22,7 +24,7 @@ import java.util.logging.Logger;
 public final class Problems {
     private static final Logger LOG = Logger.getLogger(Problems.class.getName());
     public static final String CONTENT_TYPE = "application/problem+json";
-    static final String RETRY_AFTER_SECONDS = "2";
+    public static final String RETRY_AFTER_SECONDS = "2";
     private static final long UNAVAILABLE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final AtomicLong lastUnavailableLog =
             new AtomicLong(System.nanoTime() - UNAVAILABLE_LOG_INTERVAL_NANOS);
@@ -76,11 +78,6 @@ public final class Problems {
             // Vert.x Web refused the request itself (with or without an exception): the client's doing.
             return new Problem(status, describe(status));
         }
-        if (failure == null && status == 503) {
-            // Vert.x's TimeoutHandler: the request outlived REQUEST_TIMEOUT_MS, almost always waiting for the database.
-            return new Problem(503, "The request took too long; try again shortly.",
-                    Map.of("Retry-After", RETRY_AFTER_SECONDS));
-        }
         String requestId = RequestIds.of(ctx);
         LOG.log(Level.SEVERE, "Unexpected failure of %s %s [request %s]".formatted(
                 ctx.request().method(), ctx.request().path(), requestId), failure);
@@ -125,14 +122,38 @@ public final class Problems {
             return;
         }
         problem.headers().forEach(response::putHeader);
-        response.setStatusCode(problem.status())
-                .putHeader("Content-Type", CONTENT_TYPE)
-                .end(new JsonObject()
-                        .put("type", "about:blank")
-                        .put("title", problem.title())
-                        .put("status", problem.status())
-                        .put("detail", problem.detail())
-                        .put("instance", ctx.request().path())
-                        .encode());
+        response.setStatusCode(problem.status()).putHeader("Content-Type", CONTENT_TYPE);
+        var request = ctx.request();
+        if (!bodyPending(request)) {
+            response.end(json(problem, request.path()));
+            return;
+        }
+        // Refused before its body was read (a 401, a 413, a slow body's 408): the rest of the body would have to be
+        // read and thrown away before the next request; closing costs the client one connection and us nothing.
+        response.putHeader("Connection", "close")
+                .end(json(problem, request.path()))
+                .onComplete(written -> request.connection().close());
+    }
+
+    /** True when {@code request} announced a body over HTTP/1 that has not all arrived. */
+    static boolean bodyPending(HttpServerRequest request) {
+        if (request.isEnded() || request.version() == HttpVersion.HTTP_2) {
+            return false;
+        }
+        String length = request.getHeader("Content-Length");
+        return request.getHeader("Transfer-Encoding") != null || (length != null && !length.equals("0"));
+    }
+
+    /** The RFC 9457 body of {@code problem}; {@code instance} is the request's path, if it has one. */
+    static String json(Problem problem, String instance) {
+        var body = new JsonObject()
+                .put("type", "about:blank")
+                .put("title", problem.title())
+                .put("status", problem.status())
+                .put("detail", problem.detail());
+        if (instance != null) {
+            body.put("instance", instance);
+        }
+        return body.encode();
     }
 }

@@ -1,5 +1,7 @@
 package dev.robots.observability;
 
+import dev.robots.http.RequestIds;
+import io.netty.util.NetUtil;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
@@ -19,6 +21,9 @@ import java.util.regex.Pattern;
 public final class AccessLog {
     private static final Logger LOG = Logger.getLogger("access");
     private static final Pattern CLOUD_TRACE = Pattern.compile("([0-9a-fA-F]{32})(?:/.*)?");
+    /** Query parameter names that carry credentials by convention (OAuth's access_token, API keys, signatures). */
+    private static final Pattern SECRET_PARAMETER = Pattern.compile(
+            "token|key|secret|password|passwd|pwd|auth|session|signature|sig$|credential|code$");
     private static final Pattern TRACEPARENT = Pattern.compile("[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}");
 
     private final Optional<String> project;
@@ -27,7 +32,7 @@ public final class AccessLog {
 
     /**
      * {@code project}: the Google Cloud project that trace names belong to; {@code trustProxy}: the client address is
-     * the first of {@code X-Forwarded-For} (set by a front end we trust, such as Cloud Run's), not the peer's;
+     * the last of {@code X-Forwarded-For} (appended by a front end we trust, such as Cloud Run's), not the peer's;
      * {@code format}: JSON entries carry Cloud Logging's {@code httpRequest}, text lines say the same in one line.
      */
     public AccessLog(Optional<String> project, boolean trustProxy, Logging.Format format) {
@@ -49,14 +54,17 @@ public final class AccessLog {
             int status = ctx.response().getStatusCode();
             String latency = seconds(System.nanoTime() - started);
             String remoteIp = remoteIp(request);
-            String message = request.method().name() + " " + request.uri() + " " + status;
+            String uri = redact(request.uri());
+            String requestId = ctx.response().headers().get(RequestIds.HEADER);
+            String message = request.method().name() + " " + uri + " " + status;
             if (!structured) {
-                LOG.info(message + " " + ctx.response().bytesWritten() + "B " + latency + " " + remoteIp);
+                LOG.info(message + " " + ctx.response().bytesWritten() + "B " + latency + " " + remoteIp
+                        + (requestId == null ? "" : " " + requestId));
                 return;
             }
             var httpRequest = new LinkedHashMap<String, Object>();
             httpRequest.put("requestMethod", request.method().name());
-            httpRequest.put("requestUrl", request.uri());
+            httpRequest.put("requestUrl", uri);
             httpRequest.put("status", status);
             httpRequest.put("responseSize", Long.toString(ctx.response().bytesWritten()));
             httpRequest.put("latency", latency);
@@ -71,6 +79,9 @@ public final class AccessLog {
             var fields = new LinkedHashMap<String, Object>();
             fields.put("httpRequest", httpRequest);
             trace(request).ifPresent(trace -> fields.put("logging.googleapis.com/trace", trace));
+            if (requestId != null) {
+                fields.put("requestId", requestId);
+            }
             LOG.log(Level.INFO, message, Logging.fields(fields));
         });
         ctx.next();
@@ -91,14 +102,44 @@ public final class AccessLog {
         };
     }
 
-    private String remoteIp(HttpServerRequest request) {
+    /**
+     * The client's address. Behind a trusted proxy, the last entry of {@code X-Forwarded-For}: the one the proxy
+     * appended itself, while every earlier entry is whatever the client chose to send; and only if it is an IP address.
+     */
+    String remoteIp(HttpServerRequest request) {
         String forwarded = trustProxy ? request.getHeader("X-Forwarded-For") : null;
-        if (forwarded != null && !forwarded.isBlank()) {
-            int comma = forwarded.indexOf(',');
-            return (comma < 0 ? forwarded : forwarded.substring(0, comma)).strip();
+        if (forwarded != null) {
+            String last = forwarded.substring(forwarded.lastIndexOf(',') + 1).strip();
+            if (NetUtil.isValidIpV4Address(last) || NetUtil.isValidIpV6Address(last)) {
+                return last;
+            }
         }
         var address = request.remoteAddress();
         return address == null ? null : address.hostAddress();
+    }
+
+    /** {@code uri} with the values of query parameters that usually hold a secret replaced by {@code REDACTED}. */
+    static String redact(String uri) {
+        int query = uri.indexOf('?');
+        if (query < 0) {
+            return uri;
+        }
+        var redacted = new StringBuilder(uri.length()).append(uri, 0, query + 1);
+        String[] parameters = uri.substring(query + 1).split("&", -1);
+        for (int i = 0; i < parameters.length; i++) {
+            String parameter = parameters[i];
+            int equals = parameter.indexOf('=');
+            String name = (equals < 0 ? parameter : parameter.substring(0, equals)).toLowerCase(Locale.ROOT);
+            if (i > 0) {
+                redacted.append('&');
+            }
+            if (equals >= 0 && SECRET_PARAMETER.matcher(name).find()) {
+                redacted.append(parameter, 0, equals + 1).append("REDACTED");
+            } else {
+                redacted.append(parameter);
+            }
+        }
+        return redacted.toString();
     }
 
     /** {@code projects/PROJECT/traces/TRACE_ID}, when the project is known and the request names a trace. */

@@ -100,12 +100,42 @@ public final class Logging {
 
     private static String messageOf(Formatter formatter, LogRecord record) {
         String message = fieldsOf(record).isEmpty() ? formatter.formatMessage(record) : record.getMessage();
+        if (formatter instanceof TextFormatter) {
+            // A message may quote what a client sent (a path, a header): a line break or terminal escape in it would
+            // forge a line of its own, or rewrite the operator's terminal. JSON escapes them itself.
+            message = escapeControls(message);
+        }
         if (record.getThrown() == null) {
             return message;
         }
         var trace = new StringWriter();
         record.getThrown().printStackTrace(new PrintWriter(trace));
         return message + System.lineSeparator() + trace;
+    }
+
+    /** {@code message} with every control character (C0, DEL, C1, line and paragraph separators) as {@code \\uXXXX}. */
+    static String escapeControls(String message) {
+        int first = 0;
+        while (first < message.length() && !control(message.charAt(first))) {
+            first++;
+        }
+        if (first == message.length()) {
+            return message; // the usual case, at no cost but the scan
+        }
+        var escaped = new StringBuilder(message.length() + 16).append(message, 0, first);
+        for (int i = first; i < message.length(); i++) {
+            char c = message.charAt(i);
+            if (control(c)) {
+                escaped.append("\\u%04x".formatted((int) c));
+            } else {
+                escaped.append(c);
+            }
+        }
+        return escaped.toString();
+    }
+
+    private static boolean control(char c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029';
     }
 
     /** {@code 2026-11-30T04:31:46.123Z INFO dev.robots.Main: message}, then the stack trace if there is one. */

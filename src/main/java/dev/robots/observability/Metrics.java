@@ -10,7 +10,9 @@ import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import dev.robots.http.Problems;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.Label;
@@ -121,6 +123,8 @@ public final class Metrics {
     }
 
     public void mount(Router router) {
-        router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+        router.route("/metrics").method(HttpMethod.GET).method(HttpMethod.HEAD)
+                .handler(PrometheusScrapingHandler.create(registry));
+        Problems.methodNotAllowed(router, "/metrics", "GET, HEAD");
     }
 }

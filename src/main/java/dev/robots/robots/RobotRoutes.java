@@ -18,7 +18,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.sqlclient.Pool;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The robots API, version 1.
@@ -28,16 +27,15 @@ import java.util.Set;
  *   -d '{"name": "R2-D2"}'
  * curl localhost:8080/v1/robots/1
  * curl 'localhost:8080/v1/robots?limit=50&amp;after=0'
- * curl -X PATCH localhost:8080/v1/robots/1 -H 'Content-Type: application/json' -d '{"name": "C-3PO"}'
- * curl -X DELETE localhost:8080/v1/robots/1
- * curl -X POST localhost:8080/v1/robots/1/repair
- * curl -X POST localhost:8080/v1/robots/repair -d robot_id=1
+ * curl -X PATCH localhost:8080/v1/robots/1 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+ *   -d '{"name": "C-3PO"}'
+ * curl -X DELETE localhost:8080/v1/robots/1 -H "Authorization: Bearer $TOKEN"
+ * curl -X POST localhost:8080/v1/robots/1/repair -H "Authorization: Bearer $TOKEN"
+ * curl -X POST localhost:8080/v1/robots/repair -H "Authorization: Bearer $TOKEN" -d robot_id=1
  * </pre>
  */
 public final class RobotRoutes {
     private static final String JSON = "application/json; charset=utf-8";
-    private static final Set<HttpMethod> WRITES = Set.of(HttpMethod.POST, HttpMethod.PATCH, HttpMethod.DELETE,
-            HttpMethod.PUT);
 
     private final RobotRepository robots;
     private final RobotCache cache;
@@ -57,29 +55,22 @@ public final class RobotRoutes {
 
     public void mount(Router router) {
         BodyHandler body = BodyHandler.create(false).setBodyLimit(Config.BODY_LIMIT_BYTES);
-        router.get("/v1/robots").handler(this::listRobots);
-        // Writes are checked first, before any body is read, in a route without a path: a path would join the
-        // route label of the request metrics ("/v1/robots>/v1/robots").
-        router.route().handler(ctx -> {
-            if (WRITES.contains(ctx.request().method()) && ctx.request().path().startsWith("/v1/robots")) {
-                writers.handle(ctx);
-            } else {
-                ctx.next();
-            }
-        });
-        router.post("/v1/robots").handler(body).handler(this::createRobot);
-        Problems.methodNotAllowed(router, "/v1/robots", "GET, POST");
+        // Each write route checks the token itself, first, before any body is read: the decision belongs to the
+        // route that runs, never to a prefix of the path.
+        router.route("/v1/robots").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(this::listRobots);
+        router.post("/v1/robots").handler(writers).handler(body).handler(this::createRobot);
+        Problems.methodNotAllowed(router, "/v1/robots", "GET, HEAD, POST");
 
         // The seed's own repair route, form field robot_id; before /:id so that "repair" is not taken for an id.
-        router.post("/v1/robots/repair").handler(body).handler(this::repairFromForm);
+        router.post("/v1/robots/repair").handler(writers).handler(body).handler(this::repairFromForm);
         Problems.methodNotAllowed(router, "/v1/robots/repair", "POST");
 
-        router.get("/v1/robots/:id").handler(this::getRobot);
-        router.patch("/v1/robots/:id").handler(body).handler(this::renameRobot);
-        router.delete("/v1/robots/:id").handler(this::deleteRobot);
-        Problems.methodNotAllowed(router, "/v1/robots/:id", "GET, PATCH, DELETE");
+        router.route("/v1/robots/:id").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(this::getRobot);
+        router.patch("/v1/robots/:id").handler(writers).handler(body).handler(this::renameRobot);
+        router.delete("/v1/robots/:id").handler(writers).handler(this::deleteRobot);
+        Problems.methodNotAllowed(router, "/v1/robots/:id", "GET, HEAD, PATCH, DELETE");
 
-        router.post("/v1/robots/:id/repair").handler(this::repairRobot);
+        router.post("/v1/robots/:id/repair").handler(writers).handler(this::repairRobot);
         Problems.methodNotAllowed(router, "/v1/robots/:id/repair", "POST");
     }
 

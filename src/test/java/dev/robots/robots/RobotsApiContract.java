@@ -337,8 +337,8 @@ abstract class RobotsApiContract {
 
     @Test
     void a_wrong_method_is_a_405_with_allow() {
-        assertAllow(service.send("PUT", "/v1/robots/1", "application/json", "{}"), "GET, PATCH, DELETE");
-        assertAllow(service.send("DELETE", "/v1/robots", null, null), "GET, POST");
+        assertAllow(service.send("PUT", "/v1/robots/1", "application/json", "{}"), "GET, HEAD, PATCH, DELETE");
+        assertAllow(service.send("DELETE", "/v1/robots", null, null), "GET, HEAD, POST");
         assertAllow(service.get("/v1/robots/1/repair"), "POST");
         assertAllow(service.get("/v1/robots/repair"), "POST");
     }

@@ -1,0 +1,69 @@
+package dev.robots.http;
+
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Only canonical request targets reach a route: the path the router matches is then the very path that was sent, so
+ * nothing (a guard, a log, a metric, a proxy's rule in front of us) can see one path while another runs. Refused with
+ * a 400 problem: empty segments ({@code //v1/robots}), dot segments ({@code /./}, {@code /../}), a percent-encoded
+ * unreserved character ({@code /v1/%72obots}), a malformed or lower-case percent escape, and any character that RFC
+ * 3986 does not allow in a path; in absolute form ({@code http://host/path}) the same rules hold for its path.
+ */
+public final class Targets {
+    private Targets() {
+    }
+
+    /** The first handler of every request. */
+    public static void check(RoutingContext ctx) {
+        String path = ctx.request().path();
+        String reason = path == null ? "it has no path" : problemWith(path);
+        if (reason != null) {
+            Problems.send(ctx, Problem.badRequest("The request target is not in canonical form: %s.".formatted(reason)));
+            return;
+        }
+        ctx.next();
+    }
+
+    /** Why {@code path} is not canonical, or null when it is. */
+    static String problemWith(String path) {
+        if (!path.startsWith("/")) {
+            return "the path must start with /";
+        }
+        int segmentStart = 1;
+        for (int i = 1; i <= path.length(); i++) {
+            if (i == path.length() || path.charAt(i) == '/') {
+                String segment = path.substring(segmentStart, i);
+                if (segment.isEmpty() && i < path.length()) {
+                    return "it has an empty segment (//)";
+                }
+                if (segment.equals(".") || segment.equals("..")) {
+                    return "it has a dot segment (" + segment + ")";
+                }
+                segmentStart = i + 1;
+                continue;
+            }
+            char c = path.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= path.length() || !upperHex(path.charAt(i + 1)) || !upperHex(path.charAt(i + 2))) {
+                    return "a percent escape is not two upper-case hexadecimal digits";
+                }
+                char decoded = (char) Integer.parseInt(path, i + 1, i + 3, 16);
+                if (unreserved(decoded)) {
+                    return "%s is percent-encoded, though it needs no escape".formatted(decoded);
+                }
+                i += 2;
+            } else if (!unreserved(c) && "!$&'()*+,;=:@".indexOf(c) < 0) {
+                return "it has a character that a path may not hold unescaped";
+            }
+        }
+        return null;
+    }
+
+    private static boolean upperHex(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+    }
+
+    private static boolean unreserved(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~".indexOf(c) >= 0;
+    }
+}

@@ -1,0 +1,96 @@
+package dev.robots.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.robots.LogCapture;
+import dev.robots.RunningService;
+import dev.robots.TestDatabase;
+import java.util.Map;
+import java.util.logging.Level;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Requests whose framing a front end could read otherwise than this server are refused with a problem and their
+ * connection closed; what Netty's decoder cannot read gets a problem too, never an empty answer or a dropped line.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FramingTest {
+    private static final String AUTH = "Authorization: Bearer " + RunningService.TOKEN + "\r\n";
+    private TestDatabase database;
+    private RunningService service;
+    private int port;
+
+    @BeforeAll
+    void start() {
+        database = TestDatabase.create("h2");
+        service = RunningService.start(database, Map.of("ACCESS_LOG", "true"));
+        port = service.uri("/").getPort();
+        service.create("target");
+    }
+
+    @AfterAll
+    void stop() {
+        service.stop();
+        database.close();
+    }
+
+    private Raw.Answer refused(String request, int status) throws Exception {
+        var answer = Raw.exchange(port, request);
+        assertThat(answer.statuses()).as(answer.text()).containsExactly(status);
+        assertThat(answer.text()).contains("Content-Type: application/problem+json");
+        assertThat(answer.closed()).isTrue();
+        return answer;
+    }
+
+    @Test
+    void content_length_with_transfer_encoding_is_a_400_and_the_request_hidden_in_its_body_is_not_answered()
+            throws Exception {
+        refused("POST /v1/robots HTTP/1.1\r\nHost: x\r\n" + AUTH + "Content-Type: application/json\r\n"
+                + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                + "DELETE /v1/robots/1 HTTP/1.1\r\nHost: x\r\n" + AUTH + "\r\n", 400);
+        assertThat(service.get("/v1/robots/1").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void a_transfer_encoding_other_than_chunked_is_a_501_and_what_follows_is_not_read_as_a_request()
+            throws Exception {
+        for (String encoding : new String[] {"gzip", "chunked, gzip", "identity", "xchunked"}) {
+            refused("POST /v1/robots/1/repair HTTP/1.1\r\nHost: x\r\n" + AUTH + "Transfer-Encoding: " + encoding
+                    + "\r\n\r\nDELETE /v1/robots/1 HTTP/1.1\r\nHost: x\r\n" + AUTH + "\r\n", 501);
+        }
+        assertThat(service.get("/v1/robots/1").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void two_hosts_two_authorizations_or_no_host_are_a_400() throws Exception {
+        refused("GET /v1/robots HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400);
+        refused("DELETE /v1/robots/1 HTTP/1.1\r\nHost: x\r\n" + AUTH + "Authorization: Bearer other\r\n\r\n", 400);
+        refused("DELETE /v1/robots/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer other\r\n" + AUTH + "\r\n", 400);
+        refused("GET /v1/robots HTTP/1.1\r\n\r\n", 400);
+        assertThat(service.get("/v1/robots/1").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void what_the_codec_refuses_is_a_problem_too() throws Exception {
+        refused("GET /v1/robots/" + "1".repeat(5_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414);
+        refused("GET /v1/robots/1 HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(10_000) + "\r\n\r\n", 431);
+        refused("GET /v1/robots/1 HTTP/9.9\r\nHost: x\r\n\r\n", 505);
+        refused("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505);
+        refused("GET /v1/robots/1 HTTP/1.1\r\nHost: x\r\nBroken header\r\n\r\n", 400);
+        refused("\u0016\u0003\u0001\u0002\u0000\u0001\u0000\u01fc\u0003\u0003garbage\r\n\r\n", 400);
+    }
+
+    @Test
+    void a_broken_chunk_gets_a_400_and_the_access_log_says_so() throws Exception {
+        try (var logs = new LogCapture(Level.INFO)) {
+            var answer = refused("POST /v1/robots HTTP/1.1\r\nHost: x\r\n" + AUTH
+                    + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n{}\r\n0\r\n\r\n", 400);
+            assertThat(answer.text()).contains("malformed chunk");
+            // Logged as the response ends, before the connection closes after it.
+            assertThat(logs.lines()).anyMatch(line -> line.contains("POST /v1/robots 400"));
+        }
+    }
+}

@@ -1,0 +1,7 @@
+package dev.robots.http;
+
+class H2HostileFuzzTest extends HostileFuzzContract {
+    H2HostileFuzzTest() {
+        super("h2");
+    }
+}

@@ -1,0 +1,7 @@
+package dev.robots.http;
+
+class H2WriteGuardTest extends WriteGuardContract {
+    H2WriteGuardTest() {
+        super("h2");
+    }
+}

@@ -1,0 +1,7 @@
+package dev.robots.http;
+
+class PostgresHostileFuzzTest extends HostileFuzzContract {
+    PostgresHostileFuzzTest() {
+        super("postgresql");
+    }
+}

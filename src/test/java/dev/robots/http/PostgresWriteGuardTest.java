@@ -1,0 +1,7 @@
+package dev.robots.http;
+
+class PostgresWriteGuardTest extends WriteGuardContract {
+    PostgresWriteGuardTest() {
+        super("postgresql");
+    }
+}

@@ -1,0 +1,118 @@
+package dev.robots.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.robots.RunningService;
+import dev.robots.TestDatabase;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every limit holds for every request however it is spelled, a slow body cannot hold a slot, and the probes answer
+ * whatever the load, with GET and HEAD; other methods get 405 with {@code Allow}.
+ */
+class ProbesAndLimitsTest {
+    private static final String AUTH = "Authorization: Bearer " + RunningService.TOKEN + "\r\n";
+
+    /** A request whose head and first body bytes are sent, the rest never; the socket stays open. */
+    private static Socket startSlowPost(int port, String path, String credentials) throws IOException {
+        var socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(20_000);
+        socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: x\r\n" + credentials
+                + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        socket.getOutputStream().flush();
+        return socket;
+    }
+
+    /** What the server sent before closing; a read timeout (20 s) fails. */
+    private static String readUntilClosed(Socket socket) throws IOException {
+        InputStream in = socket.getInputStream();
+        return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void an_unauthenticated_body_is_refused_before_it_is_read_and_holds_no_slot() throws Exception {
+        try (var database = TestDatabase.create("h2"); var service = RunningService.start(database,
+                Map.of("MAX_CONCURRENT_REQUESTS", "1", "REQUEST_TIMEOUT_MS", "60000"))) {
+            int port = service.uri("/").getPort();
+            for (String path : new String[] {"/v1/robots", "//v1/robots", "/v1/%72obots", "/v1/robots/1/repair"}) {
+                try (var socket = startSlowPost(port, path, "")) {
+                    String answer = readUntilClosed(socket);
+                    assertThat(answer).as(path).containsAnyOf(" 401 ", " 400 ").contains("application/problem+json");
+                }
+            }
+            assertThat(service.get("/v1/robots").statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void an_authenticated_body_that_does_not_arrive_in_time_is_a_408_and_frees_its_slot() throws Exception {
+        try (var database = TestDatabase.create("h2"); var service = RunningService.start(database,
+                Map.of("MAX_CONCURRENT_REQUESTS", "1", "REQUEST_TIMEOUT_MS", "300"))) {
+            int port = service.uri("/").getPort();
+            try (var socket = startSlowPost(port, "/v1/robots", AUTH)) {
+                String answer = readUntilClosed(socket);
+                assertThat(answer).startsWith("HTTP/1.1 408 ").contains("application/problem+json");
+            }
+            assertThat(service.get("/v1/robots").statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void probes_answer_while_every_slot_is_taken() throws Exception {
+        try (var database = TestDatabase.create("h2"); var service = RunningService.start(database,
+                Map.of("MAX_CONCURRENT_REQUESTS", "2", "REQUEST_TIMEOUT_MS", "60000"))) {
+            int port = service.uri("/").getPort();
+            var held = new ArrayList<Socket>();
+            try {
+                held.add(startSlowPost(port, "/v1/robots", AUTH));
+                held.add(startSlowPost(port, "/v1/robots", AUTH));
+                // The slow requests are admitted as their heads arrive; wait until the server says it is full.
+                int status = 0;
+                for (int i = 0; i < 200 && status != 503; i++) {
+                    status = service.get("/v1/robots").statusCode();
+                    if (status != 503) {
+                        Thread.sleep(20);
+                    }
+                }
+                assertThat(status).isEqualTo(503);
+                assertThat(service.get("/healthz").statusCode()).isEqualTo(200);
+                assertThat(service.get("/readyz").statusCode()).isEqualTo(200);
+                assertThat(service.send(service.request("HEAD", "/readyz", null, null)).statusCode()).isEqualTo(200);
+                // Spelled otherwise, a probe's path is not a probe: refused before admission could be skipped.
+                assertThat(Raw.exchange(port, "GET //healthz HTTP/1.1\r\nHost: x\r\n\r\n").status()).isEqualTo(400);
+            } finally {
+                for (var socket : held) {
+                    socket.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void probes_and_metrics_take_get_and_head_and_answer_other_methods_with_405_and_allow() {
+        try (var database = TestDatabase.create("h2"); var service = RunningService.start(database)) {
+            long id = service.create("R2-D2");
+            for (String path : new String[] {"/healthz", "/readyz", "/metrics", "/v1/robots", "/v1/robots/" + id}) {
+                var get = service.get(path);
+                var head = service.send(service.request("HEAD", path, null, null));
+                assertThat(head.statusCode()).as(path).isEqualTo(get.statusCode()).isEqualTo(200);
+                assertThat(head.body()).isEmpty();
+            }
+            for (String path : new String[] {"/healthz", "/readyz", "/metrics"}) {
+                for (String method : new String[] {"POST", "DELETE", "PUT"}) {
+                    var refused = service.send(method, path, null, null);
+                    assertThat(refused.statusCode()).as(method + " " + path).isEqualTo(405);
+                    assertThat(refused.headers().firstValue("Allow")).hasValue("GET, HEAD");
+                    assertThat(refused.headers().firstValue("Content-Type")).hasValue(Problems.CONTENT_TYPE);
+                }
+            }
+        }
+    }
+}
