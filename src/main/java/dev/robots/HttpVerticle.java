@@ -4,6 +4,7 @@ import dev.robots.http.Health;
 import dev.robots.http.Problems;
 import dev.robots.observability.AccessLog;
 import dev.robots.robots.RobotRoutes;
+import dev.robots.robots.RobotService;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -48,7 +49,7 @@ final class HttpVerticle extends VerticleBase {
         Problems.install(router);
         new Health(pool, services.shuttingDown()).mount(router);
         services.metrics().mount(router);
-        new RobotRoutes(pool, services.database().dialect(), services.cache(), services.background(),
+        new RobotRoutes(new RobotService(pool, services.database().dialect(), services.cache()), services.background(),
                 services.references(), services.auth()).mount(router);
         return router;
     }

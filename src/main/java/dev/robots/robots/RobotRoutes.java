@@ -4,7 +4,6 @@ import dev.robots.background.BackgroundTask;
 import dev.robots.background.BackgroundTasks;
 import dev.robots.config.Config;
 import dev.robots.counting.ReferenceCounter;
-import dev.robots.db.Dialect;
 import dev.robots.http.Problem;
 import dev.robots.http.Problems;
 import io.vertx.core.Future;
@@ -16,7 +15,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.sqlclient.Pool;
 import java.util.List;
 import java.util.Set;
 
@@ -39,17 +37,15 @@ public final class RobotRoutes {
     private static final Set<HttpMethod> WRITES = Set.of(HttpMethod.POST, HttpMethod.PATCH, HttpMethod.DELETE,
             HttpMethod.PUT);
 
-    private final RobotRepository robots;
-    private final RobotCache cache;
+    private final RobotService robots;
     private final BackgroundTasks background;
     private final ReferenceCounter references;
     private final Handler<RoutingContext> writers;
 
     /** {@code writers} guards the routes that change data. */
-    public RobotRoutes(Pool pool, Dialect dialect, RobotCache cache, BackgroundTasks background,
-            ReferenceCounter references, Handler<RoutingContext> writers) {
-        this.robots = new RobotRepository(pool, dialect);
-        this.cache = cache;
+    public RobotRoutes(RobotService robots, BackgroundTasks background, ReferenceCounter references,
+            Handler<RoutingContext> writers) {
+        this.robots = robots;
         this.background = background;
         this.references = references;
         this.writers = writers;
@@ -85,26 +81,13 @@ public final class RobotRoutes {
 
     private void getRobot(RoutingContext ctx) {
         long id = RobotRequests.id(ctx);
-        byte[] cached = cache.get(id);
-        if (cached != null) {
-            found(ctx, id, cached);
-            return;
-        }
-        long stamp = cache.stamp();
-        robots.find(id)
-                .onSuccess(found -> {
-                    if (found.isEmpty()) {
-                        cache.missing(id);
+        robots.answer(id)
+                .onSuccess(answer -> {
+                    if (answer.isEmpty()) {
                         ctx.fail(missing(id));
-                        return;
+                    } else {
+                        found(ctx, id, answer.get());
                     }
-                    Robot robot = found.get();
-                    byte[] body = new JsonObject()
-                            .put("message", "Robot is " + robot.name() + ".")
-                            .mergeIn(robot.toJson())
-                            .toBuffer().getBytes();
-                    cache.found(id, robot.version(), body, stamp);
-                    found(ctx, id, body);
                 })
                 .onFailure(ctx::fail);
     }
@@ -139,7 +122,6 @@ public final class RobotRoutes {
         String name = RobotRequests.name(ctx);
         robots.create(name)
                 .onSuccess(robot -> {
-                    cache.created(robot.id());
                     ctx.response().putHeader("Location", "/v1/robots/" + robot.id());
                     send(ctx, 201, robot.toJson());
                 })
@@ -150,7 +132,6 @@ public final class RobotRoutes {
         long id = RobotRequests.id(ctx);
         String name = RobotRequests.name(ctx);
         robots.rename(id, name)
-                .andThen(renamed -> cache.invalidate(id))
                 .map(robot -> robot.orElseThrow(() -> missing(id)))
                 .onSuccess(robot -> send(ctx, 200, robot.toJson()))
                 .onFailure(ctx::fail);
@@ -159,7 +140,6 @@ public final class RobotRoutes {
     private void deleteRobot(RoutingContext ctx) {
         long id = RobotRequests.id(ctx);
         robots.delete(id)
-                .andThen(deleted -> cache.invalidate(id))
                 .compose(deleted -> deleted ? Future.succeededFuture() : Future.failedFuture(missing(id)))
                 .onSuccess(deleted -> ctx.response().setStatusCode(204).end())
                 .onFailure(ctx::fail);
@@ -179,7 +159,7 @@ public final class RobotRoutes {
                 .map(robot -> robot.orElseThrow(() -> missing(id)))
                 .onSuccess(robot -> {
                     background.after(ctx, BackgroundTask.of("repair robot " + id,
-                            () -> robots.recordRepair(id).andThen(repaired -> cache.invalidate(id))));
+                            () -> robots.recordRepair(id)));
                     send(ctx, 202, new JsonObject().put("message", "Start repairing %s.".formatted(robot.name())));
                 })
                 .onFailure(ctx::fail);
