@@ -9,6 +9,7 @@ import dev.robots.http.Problems;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -92,13 +93,23 @@ public final class RobotRoutes {
                 .onFailure(ctx::fail);
     }
 
-    /** The 200 of a GET; the reference is counted only once it is written, and off the response's path. */
-    private void found(RoutingContext ctx, long id, byte[] body) {
+    /**
+     * The 200 of a GET, or its 304 when the client's copy is current ({@code If-None-Match}): either way the client
+     * retrieved the robot, so the reference is counted, once the answer is written and off the response's path.
+     */
+    private void found(RoutingContext ctx, long id, RobotCache.Entry robot) {
         if (ctx.response().ended()) {
             return; // REQUEST_TIMEOUT_MS passed and a 503 went out instead: not a successful retrieval
         }
+        long count = robot.count(); // read once: the body and the tag must agree
+        String etag = RobotCache.Entry.etag(robot.version(), count);
         background.after(ctx, new CountReference(references, id));
-        send(ctx, 200, Buffer.buffer(body));
+        ctx.response().putHeader(HttpHeaders.ETAG, etag);
+        if (RobotRequests.noneMatch(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH), etag)) {
+            send(ctx, 200, robot.body(count));
+        } else {
+            ctx.response().setStatusCode(304).end();
+        }
     }
 
     private void listRobots(RoutingContext ctx) {

@@ -2,7 +2,6 @@ package dev.robots.robots;
 
 import dev.robots.db.Dialect;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.util.List;
 import java.util.Optional;
@@ -21,26 +20,16 @@ public final class RobotService {
         this.cache = cache;
     }
 
-    /** The body of {@code GET /v1/robots/{id}}: from the cache, or loaded (and kept); empty when there is no robot. */
-    Future<Optional<byte[]>> answer(long id) {
-        byte[] cached = cache.get(id);
+    /**
+     * Robot {@code id} as {@code GET /v1/robots/{id}} answers it: from the cache, or loaded (one query per robot in
+     * flight, the answer kept); empty when there is no such robot.
+     */
+    Future<Optional<RobotCache.Entry>> answer(long id) {
+        RobotCache.Entry cached = cache.get(id);
         if (cached != null) {
             return Future.succeededFuture(Optional.of(cached));
         }
-        long stamp = cache.stamp();
-        return robots.find(id).map(found -> {
-            if (found.isEmpty()) {
-                cache.missing(id);
-                return Optional.empty();
-            }
-            Robot robot = found.get();
-            byte[] body = new JsonObject()
-                    .put("message", "Robot is " + robot.name() + ".")
-                    .mergeIn(robot.toJson())
-                    .toBuffer().getBytes();
-            cache.found(id, robot.version(), body, stamp);
-            return Optional.of(body);
-        });
+        return cache.load(id, () -> robots.find(id));
     }
 
     Future<Optional<Robot>> find(long id) {
@@ -53,7 +42,8 @@ public final class RobotService {
     }
 
     Future<Robot> create(String name) {
-        return robots.create(name).onSuccess(robot -> cache.created(robot.id()));
+        // Nothing to invalidate: a robot that was not found is never cached, and ids are not reused.
+        return robots.create(name);
     }
 
     Future<Optional<Robot>> rename(long id, String name) {
