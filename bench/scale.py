@@ -31,6 +31,11 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import compare  # noqa: E402  (servers, wrk, psql helpers and the container's flags)
 
 ROOT = compare.ROOT
+# The seed beside the repository (../shared), or two levels up from a worktree under wt/; SEED_DIR overrides.
+for seed in (os.environ.get("SEED_DIR"), compare.SEED, ROOT.parent.parent / "shared" / "anchors" / "seed-starlette"):
+    if seed and (pathlib.Path(seed) / "schema.sql").exists():
+        compare.SEED = pathlib.Path(seed).resolve()
+        break
 LUA = ROOT / "bench" / "skewed_robot.lua"
 BIG = 1_000_000
 compare.PORTS.update({"ours": 18441, "seed": 18442})
