@@ -69,10 +69,13 @@ public final class Application {
         this.references = new ReferenceCounter(config.countDelay().toMillis());
         boolean shared = database.dialect().sharedByInstances();
         // Where other instances share the database, the cache is off until this instance hears of their changes.
-        this.cache = new RobotCache(config.cacheSize(), config.cacheTtl().toMillis(), !shared);
-        this.changes = shared && config.cacheSize() > 0 ? RobotChanges.start(vertx, database, cache) : null;
+        this.cache = new RobotCache(config.cacheMegabytes() * 1024L * 1024L, config.cacheTtl(), !shared,
+                metrics.registry());
+        this.changes = shared && config.cacheMegabytes() > 0
+                ? RobotChanges.start(vertx, database, cache, metrics.registry()) : null;
+        // This instance's flushes report the new counts (RETURNING); other instances hear them announced.
         this.flusher = new CountFlusher(vertx, database, references, config.countFlush(), metrics.registry(),
-                cache::invalidate);
+                counts -> counts.forEach(cache::counted));
         Gauge.builder("robots.background.tasks.pending", background, BackgroundTasks::pending)
                 .description("Background tasks whose response was sent and that have not finished")
                 .register(metrics.registry());

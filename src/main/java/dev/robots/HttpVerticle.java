@@ -7,6 +7,7 @@ import dev.robots.http.Problems;
 import dev.robots.http.RequestIds;
 import dev.robots.observability.AccessLog;
 import dev.robots.robots.RobotRoutes;
+import dev.robots.robots.RobotService;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -53,7 +54,7 @@ final class HttpVerticle extends VerticleBase {
         Problems.install(router);
         new Health(services.database().pool(), services.shuttingDown()).mount(router);
         services.metrics().mount(router);
-        new RobotRoutes(pool, services.database().dialect(), services.cache(), services.background(),
+        new RobotRoutes(new RobotService(pool, services.database().dialect(), services.cache()), services.background(),
                 services.references(), services.auth()).mount(router);
         return router;
     }

@@ -38,7 +38,7 @@ import java.util.Optional;
  *                       front end, the default there)
  * @param maxConcurrentRequests {@code MAX_CONCURRENT_REQUESTS}: requests in progress per instance; past it, 503 at once
  * @param requestTimeout {@code REQUEST_TIMEOUT_MS}: the longest a request may take; past it, 503
- * @param cacheSize      {@code CACHE_SIZE}: robots kept in the read cache of each instance; 0 turns it off
+ * @param cacheMegabytes {@code CACHE_MB}: memory for the read cache of each instance, in MiB; 0 turns it off
  * @param cacheTtl       {@code CACHE_TTL_MS}: the longest a cached robot is served, should a change go unheard
  */
 public record Config(
@@ -60,7 +60,7 @@ public record Config(
         boolean trustProxy,
         int maxConcurrentRequests,
         Duration requestTimeout,
-        int cacheSize,
+        int cacheMegabytes,
         Duration cacheTtl) {
 
     /** What a log line may say of the settings: all but the tokens. */
@@ -102,7 +102,7 @@ public record Config(
                         .equals("true"),
                 reader.integer("MAX_CONCURRENT_REQUESTS", 1000, 1, 1_000_000),
                 Duration.ofMillis(reader.integer("REQUEST_TIMEOUT_MS", 1500, 100, 600_000)),
-                reader.integer("CACHE_SIZE", 10_000, 0, 10_000_000),
+                reader.integer("CACHE_MB", 16, 0, 65_536),
                 Duration.ofMillis(reader.integer("CACHE_TTL_MS", 5000, 1, 3_600_000)));
     }
 

@@ -3,15 +3,25 @@ package dev.robots.counting;
 import dev.robots.db.Dialect;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.templates.SqlTemplate;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
-/** Writes summed references to the robots table, one transaction per flush. */
+/** Writes summed references to the robots table, one transaction per chunk of a flush. */
 final class CountRepository {
+    /**
+     * PostgreSQL: lock the chunk's rows in id order, then add every sum in one statement. Every flusher, of any
+     * instance, takes its row locks in the same order, so concurrent flushers cannot deadlock (an
+     * {@code UPDATE ... FROM unnest(...)} alone would lock rows in the join's order, which is not id order).
+     */
+    private static final String LOCK = "SELECT id FROM robots WHERE id = ANY($1) ORDER BY id FOR UPDATE";
+    private static final String ADD = "UPDATE robots AS r SET count = r.count + d.n "
+            + "FROM unnest($1::bigint[], $2::bigint[]) AS d(id, n) WHERE r.id = d.id RETURNING r.id, r.count";
+
     private final Pool pool;
     private final Dialect dialect;
 
@@ -21,27 +31,54 @@ final class CountRepository {
     }
 
     /**
-     * Adds {@code sums} to the robots' counts unless the flush {@code flushId} was applied before (a retry after a
-     * commit whose outcome was unknown). Rows are updated one statement each, in id order: every flusher then takes
-     * its row locks in the same order, so concurrent flushers from several instances cannot deadlock (a single
-     * {@code UPDATE ... FROM (VALUES ...)} locks rows in scan order and does). Ids of deleted robots match no row and
-     * are dropped.
+     * Adds the sums of one chunk ({@code ids} ascending, {@code sums} beside them) to the robots' counts unless the
+     * flush {@code flushId} was applied before (a retry after a commit whose outcome was unknown). Ids of deleted
+     * robots match no row and are dropped. The count column alone changes: a robot's {@code version} stays, so that
+     * cached robots stay valid (their counts come from {@code counted}).
      *
-     * @return whether this call applied the sums (false: they were applied already)
+     * @return each robot's count after this chunk, once it committed; empty when the sums had been applied already
      */
-    Future<Boolean> apply(String flushId, Map<Long, Long> sums) {
-        List<Map<String, Object>> updates = new ArrayList<>(sums.size());
-        sums.entrySet().stream()
-                .sorted(Map.Entry.comparingByKey(Comparator.naturalOrder()))
-                .forEach(e -> updates.add(Map.of("id", e.getKey(), "n", e.getValue())));
+    Future<Optional<LongLongMap>> apply(String flushId, long[] ids, long[] sums) {
         return dialect.inTransaction(pool, conn -> alreadyApplied(conn, flushId).compose(applied -> applied
-                ? Future.succeededFuture(false)
+                ? Future.succeededFuture(Optional.<LongLongMap>empty())
                 : SqlTemplate.forUpdate(conn, "INSERT INTO count_flushes (id) VALUES (#{id})")
                         .execute(Map.of("id", flushId))
-                        .compose(inserted -> SqlTemplate.forUpdate(conn, "UPDATE robots "
-                                        + "SET count = count + #{n}, version = version + 1 WHERE id = #{id}")
-                                .executeBatch(updates))
-                        .map(true)));
+                        .compose(inserted -> add(conn, ids, sums))
+                        .map(rows -> {
+                            var counts = new LongLongMap(rows.size());
+                            for (Row row : rows) {
+                                counts.add(row.getLong(0), row.getLong(1));
+                            }
+                            return Optional.of(counts);
+                        })));
+    }
+
+    private Future<RowSet<Row>> add(SqlConnection conn, long[] ids, long[] sums) {
+        return switch (dialect) {
+            case POSTGRESQL -> {
+                Long[] boxedIds = new Long[ids.length];
+                Long[] boxedSums = new Long[sums.length];
+                for (int i = 0; i < ids.length; i++) {
+                    boxedIds[i] = ids[i];
+                    boxedSums[i] = sums[i];
+                }
+                yield conn.preparedQuery(LOCK).execute(Tuple.tuple().addArrayOfLong(boxedIds))
+                        .compose(locked -> conn.preparedQuery(ADD)
+                                .execute(Tuple.tuple().addArrayOfLong(boxedIds).addArrayOfLong(boxedSums)));
+            }
+            // H2 (one process, one flusher: no lock order to keep) has neither unnest over two arrays in UPDATE
+            // ... FROM nor RETURNING; a MERGE joins the sums by primary key, and FINAL TABLE gives the new counts.
+            // The values are longs written by this method, so inlining them cannot inject anything.
+            case H2 -> {
+                var values = new StringBuilder(ids.length * 16);
+                for (int i = 0; i < ids.length; i++) {
+                    values.append(i == 0 ? "(" : ", (").append(ids[i]).append(", ").append(sums[i]).append(')');
+                }
+                yield conn.query("SELECT id, count FROM FINAL TABLE (MERGE INTO robots AS r USING (VALUES "
+                        + values + ") AS d(id, n) ON r.id = d.id WHEN MATCHED THEN UPDATE SET count = r.count + d.n)")
+                        .execute();
+            }
+        };
     }
 
     private static Future<Boolean> alreadyApplied(SqlConnection conn, String flushId) {

@@ -1,13 +1,11 @@
 package dev.robots.counting;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.LongSupplier;
 
 /**
- * References recorded in memory, summed per robot, until the flusher takes them. Recording is a map update under a
- * short lock and never touches the database.
+ * References recorded in memory, summed per robot (in primitive maps: no boxes per robot), until the flusher takes
+ * them. Recording is a map update under a short lock and never touches the database.
  *
  * <p>References are kept in time slots of {@value #SLOT_MS} ms by the time they become due ({@code COUNT_DELAY_MS}
  * after they were recorded), so memory is bounded by robots × slots, not by requests. A slot is removed and sealed
@@ -41,20 +39,20 @@ public final class ReferenceCounter {
     }
 
     /** Takes the sums that are due now (their delay has passed). */
-    Map<Long, Long> takeDue() {
+    LongLongMap takeDue() {
         return take(Math.floorDiv(clock.getAsLong(), SLOT_MS));
     }
 
     /** Takes every sum, due or not: at shutdown the seed's demonstration delay gives way to not losing counts. */
-    Map<Long, Long> takeAll() {
+    LongLongMap takeAll() {
         return take(Long.MAX_VALUE);
     }
 
-    private Map<Long, Long> take(long lastSlot) {
-        var sums = new HashMap<Long, Long>();
+    private LongLongMap take(long lastSlot) {
+        var sums = new LongLongMap();
         for (var entry = slots.firstEntry(); entry != null && entry.getKey() <= lastSlot; entry = slots.firstEntry()) {
             if (slots.remove(entry.getKey(), entry.getValue())) {
-                entry.getValue().seal().forEach((id, n) -> sums.merge(id, n, Long::sum));
+                sums.addAll(entry.getValue().seal());
             }
         }
         return sums;
@@ -65,25 +63,34 @@ public final class ReferenceCounter {
         return slots.values().stream().mapToLong(Slot::total).sum();
     }
 
+    /** Bytes held by the sums not yet taken. */
+    public long bytes() {
+        return slots.values().stream().mapToLong(Slot::bytes).sum();
+    }
+
     private static final class Slot {
-        private final Map<Long, Long> sums = new HashMap<>();
+        private final LongLongMap sums = new LongLongMap();
         private boolean sealed;
 
         synchronized boolean add(long robotId) {
             if (sealed) {
                 return false;
             }
-            sums.merge(robotId, 1L, Long::sum);
+            sums.add(robotId, 1);
             return true;
         }
 
-        synchronized Map<Long, Long> seal() {
+        synchronized LongLongMap seal() {
             sealed = true;
             return sums;
         }
 
         synchronized long total() {
-            return sums.values().stream().mapToLong(Long::longValue).sum();
+            return sums.total();
+        }
+
+        synchronized long bytes() {
+            return sums.bytes();
         }
     }
 }

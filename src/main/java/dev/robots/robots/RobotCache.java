@@ -1,111 +1,247 @@
 package dev.robots.robots;
 
-import java.util.Collection;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
- * The {@code GET /v1/robots/{id}} answers of one instance, so that most reads need no database at all. Shared by
- * the event loops of the instance.
+ * The robots of one instance's {@code GET /v1/robots/{id}} answers, so that most reads need no database at all.
+ * Shared by the event loops of the instance.
  *
- * <p>Coherence: every change to a robot, made by any instance, removes its entry ({@link #invalidate}); PostgreSQL
- * tells every instance of its changes ({@link RobotChanges}), and this instance removes its own at once. While the
- * instance cannot hear of changes (its listening connection is down) the cache is off, and it starts empty when it
- * hears again. A load that overlaps a change is not kept: {@link #found} takes the {@link #stamp} read before the
- * query, and any invalidation since then makes it drop its answer.
+ * <p>Size: bounded in bytes ({@code CACHE_MB}), with Caffeine's W-TinyLFU admission, which keeps the popular robots
+ * of a skewed key space when the working set does not fit, and ignores one-off reads (a flood of 404s for distinct
+ * ids inserts nothing: a robot that was not found is not cached at all).
  *
- * <p>A change is heard a moment after its commit, and in that moment a load that read the robot before the change
- * could still be kept after another load has answered the changed robot: a client would see the new state, then
- * the old. So the cache remembers the newest version of each robot it has answered (the row's {@code version}
- * column moves on every change) and never keeps or serves an older one, nor a robot that a load found deleted.
- * Entries also expire after {@code ttlMillis}, a bound on staleness should a change ever go unheard. Counts in a
- * cached answer are those of the last flush that any instance made, as they were without the cache: each flush is
- * a change like any other.
+ * <p>Counts: an entry holds the robot without its count, and the count beside it moves on what flushes report (this
+ * instance's own, from their {@code RETURNING}; other instances', from their announcements): a flush changes no
+ * robot's {@code version}, so it leaves the entry valid. Counts only go up here; a count lowered by hand is
+ * announced as a change.
+ *
+ * <p>Coherence, per robot: every change to a robot's own state, made by any instance or by hand, removes its entry
+ * ({@link #invalidate}); PostgreSQL tells every instance ({@link RobotChanges}), and this instance removes its own
+ * changes at once. One load per robot is in flight at a time (others wait for it), and a load that overlaps an
+ * invalidation of its robot is served to those already waiting but not kept, and not joined after it; an entry is never replaced by one of an older
+ * version. While the instance cannot hear of changes the cache is off and empty. Entries also expire after
+ * {@code ttl}, a bound on staleness should a change ever go unheard.
  */
 public final class RobotCache {
-    private record Entry(byte[] body, long version, long loadedAt) {}
+    /** Bytes an entry costs beyond its two arrays: Caffeine's node, the key, the entry and the arrays' headers. */
+    private static final int ENTRY_OVERHEAD = 160;
 
-    /** The newest version of a robot that a load found deleted (ids are never reused). */
-    private static final long GONE = Long.MAX_VALUE;
+    /** A robot's answer without its count: the bytes before and after the count's digits. */
+    static final class Entry {
+        private static final VarHandle COUNT;
 
-    private final ConcurrentHashMap<Long, Entry> entries = new ConcurrentHashMap<>();
-    /** The newest version of each robot answered from the database; bounded like the entries. */
-    private final ConcurrentHashMap<Long, Long> newest = new ConcurrentHashMap<>();
-    /** Moves on every invalidation; a load keeps its answer only if it has not moved since the load began. */
-    private final AtomicLong version = new AtomicLong();
-    private final int maxEntries;
-    private final long ttlMillis;
-    private final LongSupplier clock;
+        static {
+            try {
+                COUNT = MethodHandles.lookup().findVarHandle(Entry.class, "count", long.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        private final byte[] head;
+        private final byte[] tail;
+        private final long version;
+        @SuppressWarnings("unused") // through COUNT
+        private volatile long count;
+
+        Entry(byte[] head, byte[] tail, long version, long count) {
+            this.head = head;
+            this.tail = tail;
+            this.version = version;
+            this.count = count;
+        }
+
+        static Entry of(Robot robot) {
+            String start = new JsonObject()
+                    .put("message", "Robot is " + robot.name() + ".")
+                    .put("id", robot.id())
+                    .put("name", robot.name())
+                    .encode();
+            JsonObject rest = robot.toJson();
+            String end = new JsonObject()
+                    .put("created_at", rest.getValue("created_at"))
+                    .put("repairs", rest.getValue("repairs"))
+                    .put("repaired_at", rest.getValue("repaired_at"))
+                    .encode();
+            return new Entry(
+                    (start.substring(0, start.length() - 1) + ",\"count\":").getBytes(StandardCharsets.UTF_8),
+                    ("," + end.substring(1)).getBytes(StandardCharsets.UTF_8),
+                    robot.version(), robot.count());
+        }
+
+        long version() {
+            return version;
+        }
+
+        long count() {
+            return (long) COUNT.getVolatile(this);
+        }
+
+        /** Raises the count to {@code count} unless it is higher already (reports may arrive out of order). */
+        void countAtLeast(long newCount) {
+            long current;
+            do {
+                current = count();
+                if (current >= newCount) {
+                    return;
+                }
+            } while (!COUNT.compareAndSet(this, current, newCount));
+        }
+
+        /** The strong entity tag of the answer with {@code count}: {@code "version-count"}. */
+        static String etag(long version, long count) {
+            return "\"" + version + "-" + count + "\"";
+        }
+
+        /** The answer's body with {@code count}. */
+        Buffer body(long count) {
+            String digits = Long.toString(count);
+            return Buffer.buffer(head.length + digits.length() + tail.length)
+                    .appendBytes(head).appendString(digits).appendBytes(tail);
+        }
+
+        int weight() {
+            return head.length + tail.length + ENTRY_OVERHEAD;
+        }
+    }
+
+    /** A load in flight. {@code count} is guarded by {@code loads}' lock on its key. */
+    private static final class Load {
+        final CompletableFuture<Optional<Entry>> result = new CompletableFuture<>();
+        long count = -1;
+    }
+
+    private final Cache<Long, Entry> entries;
+    private final ConcurrentHashMap<Long, Load> loads = new ConcurrentHashMap<>();
+    private final long maxBytes;
+    private final Counter hits;
+    private final Counter misses;
     private volatile boolean enabled;
 
-    public RobotCache(int maxEntries, long ttlMillis, boolean enabled) {
-        this(maxEntries, ttlMillis, enabled, System::currentTimeMillis);
+    public RobotCache(long maxBytes, Duration ttl, boolean enabled, MeterRegistry meters) {
+        this(maxBytes, ttl, enabled, meters, Ticker.systemTicker());
     }
 
-    RobotCache(int maxEntries, long ttlMillis, boolean enabled, LongSupplier clock) {
-        this.maxEntries = maxEntries;
-        this.ttlMillis = ttlMillis;
-        this.enabled = enabled && maxEntries > 0;
-        this.clock = clock;
+    RobotCache(long maxBytes, Duration ttl, boolean enabled, MeterRegistry meters, Ticker ticker) {
+        this.maxBytes = maxBytes;
+        this.enabled = enabled && maxBytes > 0;
+        this.entries = Caffeine.newBuilder()
+                .maximumWeight(Math.max(0, maxBytes))
+                .weigher((Long id, Entry entry) -> entry.weight())
+                .expireAfterWrite(ttl)
+                .ticker(ticker)
+                // Eviction's upkeep runs on the calling thread, in small amortised steps: no thread of its own.
+                .executor(Runnable::run)
+                .build();
+        this.hits = Counter.builder("robots.cache.requests").tag("result", "hit")
+                .description("Robot retrievals answered from the read cache (hit) or not (miss)").register(meters);
+        this.misses = Counter.builder("robots.cache.requests").tag("result", "miss")
+                .description("Robot retrievals answered from the read cache (hit) or not (miss)").register(meters);
+        Gauge.builder("robots.cache.entries", entries, Cache::estimatedSize)
+                .description("Robots in the read cache").register(meters);
+        Gauge.builder("robots.cache.size", entries, cache -> cache.policy().eviction()
+                        .flatMap(eviction -> eviction.weightedSize().stream().boxed().findFirst()).orElse(0L))
+                .baseUnit("bytes").description("Estimated bytes held by the read cache").register(meters);
     }
 
-    /** The cached answer for robot {@code id}, or null. */
-    byte[] get(long id) {
-        Entry entry = entries.get(id);
-        if (entry == null) {
-            return null;
-        }
-        if (clock.getAsLong() - entry.loadedAt() >= ttlMillis || entry.version() < newest.getOrDefault(id, -1L)) {
-            entries.remove(id, entry);
-            return null;
-        }
-        return entry.body();
-    }
-
-    /** To be read before a load whose answer may go into the cache. */
-    long stamp() {
-        return version.get();
+    /** The cached robot {@code id}, or null; counts a hit or a miss. */
+    Entry get(long id) {
+        Entry entry = enabled ? entries.getIfPresent(id) : null;
+        (entry == null ? misses : hits).increment();
+        return entry;
     }
 
     /**
-     * A load found robot {@code id} at {@code robotVersion} and answered {@code body}: keeps it unless the cache is
-     * off, anything was invalidated since {@code stamp}, or a newer version of the robot has been answered.
+     * Robot {@code id} as {@code query} finds it, with one query per robot in flight: a caller that finds a load
+     * under way waits for it. The answer is kept unless the robot changed meanwhile. Completes on the caller's
+     * context.
      */
-    void found(long id, long robotVersion, byte[] body, long stamp) {
-        bound();
-        long newestVersion = newest.merge(id, robotVersion, Math::max);
-        if (!enabled || version.get() != stamp || robotVersion < newestVersion) {
+    Future<Optional<Entry>> load(long id, Supplier<Future<Optional<Robot>>> query) {
+        var mine = new Load();
+        Load load = loads.putIfAbsent(id, mine);
+        if (load == null) {
+            load = mine;
+            query.get().onComplete(result -> finish(id, mine, result));
+        }
+        var context = Vertx.currentContext();
+        return context == null ? Future.fromCompletionStage(load.result)
+                : Future.fromCompletionStage(load.result, context);
+    }
+
+    private void finish(long id, Load load, AsyncResult<Optional<Robot>> result) {
+        if (result.failed()) {
+            loads.remove(id, load);
+            load.result.completeExceptionally(result.cause());
             return;
         }
-        var entry = new Entry(body, robotVersion, clock.getAsLong());
-        entries.put(id, entry);
-        // An invalidation between the check above and the put: it may have run its remove before the put.
-        if (version.get() != stamp) {
-            entries.remove(id, entry);
-        }
+        Optional<Entry> found = result.result().map(Entry::of);
+        loads.computeIfPresent(id, (key, current) -> {
+            if (current != load) {
+                return current;
+            }
+            found.ifPresent(entry -> {
+                entry.countAtLeast(load.count);
+                if (enabled) { // an invalidation since the query began removed the load: this is not reached
+                    keep(id, entry);
+                }
+            });
+            return null;
+        });
+        load.result.complete(found);
     }
 
-    /** A load found no robot {@code id}: no older answer for it may be kept or served from now on. */
-    void missing(long id) {
-        bound();
-        newest.put(id, GONE);
-        entries.remove(id);
+    /** Keeps {@code entry} unless one of a newer version of the robot is there (per robot: versions only go up). */
+    private void keep(long id, Entry entry) {
+        entries.asMap().merge(id, entry, (old, fresh) -> {
+            if (old.version() > fresh.version()) {
+                return old;
+            }
+            if (old.version() == fresh.version()) {
+                fresh.countAtLeast(old.count());
+            }
+            return fresh;
+        });
     }
 
-    /** Robot {@code id} was just created: a 404 remembered for it (asked for before it existed) no longer holds. */
-    public void created(long id) {
-        newest.remove(id, GONE);
-    }
-
+    /**
+     * Robot {@code id} changed: its entry goes, and a load of it in flight is not kept. That load is also left to
+     * those already waiting for it: a request that comes after the change (say, this instance's own write answered
+     * just before) starts a load of its own, which reads the change.
+     */
     public void invalidate(long id) {
-        version.incrementAndGet();
-        entries.remove(id);
+        loads.remove(id);
+        entries.invalidate(id);
     }
 
-    public void invalidate(Collection<Long> ids) {
-        version.incrementAndGet();
-        ids.forEach(entries::remove);
+    /** A flush left robot {@code id} with {@code count} references: its entry (or the load in flight) takes it. */
+    public void counted(long id, long count) {
+        // The load first: one that ends between the two steps has put its entry, which the second step finds.
+        loads.computeIfPresent(id, (key, load) -> {
+            load.count = Math.max(load.count, count);
+            return load;
+        });
+        Entry entry = entries.policy().getIfPresentQuietly(id);
+        if (entry != null) {
+            entry.countAtLeast(count);
+        }
     }
 
     /** Off (and empty) from now on, until {@link #enable}: changes may go unheard. */
@@ -117,30 +253,25 @@ public final class RobotCache {
     /** On again, empty: changes are heard from now on. */
     public void enable() {
         clear();
-        enabled = maxEntries > 0;
-    }
-
-    /**
-     * Crude, but bounded: when full, start again; a working set that fits is back after one load each. Forgetting
-     * the newest versions is safe only together with every entry and every load in flight (the version moves).
-     */
-    private void bound() {
-        if (entries.size() >= maxEntries || newest.size() >= 2 * maxEntries) {
-            clear();
-        }
+        enabled = maxBytes > 0;
     }
 
     private void clear() {
-        version.incrementAndGet();
-        entries.clear();
-        newest.clear();
+        loads.keySet().forEach(this::invalidate);
+        entries.invalidateAll();
     }
 
     public boolean enabled() {
         return enabled;
     }
 
-    public int size() {
-        return entries.size();
+    public long size() {
+        entries.cleanUp();
+        return entries.estimatedSize();
+    }
+
+    /** Whether robot {@code id} is cached (without counting a retrieval). */
+    public boolean contains(long id) {
+        return entries.policy().getIfPresentQuietly(id) != null;
     }
 }

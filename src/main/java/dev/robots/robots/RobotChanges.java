@@ -1,6 +1,8 @@
 package dev.robots.robots;
 
 import dev.robots.db.Database;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -11,41 +13,56 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * Hears of every change to a robot, by any instance, from PostgreSQL ({@code LISTEN robots_changed}; a trigger of
- * migration V6 notifies each updated or deleted row's id on commit) and removes it from this instance's
- * {@link RobotCache}. The cache is on only while this listens: when the connection drops, the cache goes off and
- * empty, and this reconnects every second. A database that stops answering sends no notifications either, so a
- * {@code SELECT 1} goes out every {@link #HEARTBEAT_MS}: one unanswered for as long turns the cache off (a cached
- * robot is then served at most about two seconds into the silence, and the requests that need the database get
- * their 503s as before). The silent connection itself is left to the pool's socket timeout (DB_SOCKET_TIMEOUT_MS).
+ * Hears of every change to a robot, by any instance or by hand, from PostgreSQL ({@code LISTEN robots_changed}; the
+ * statement triggers of migration V8 announce a statement's rows in a few notifications on commit, see there) and
+ * applies it to this instance's {@link RobotCache}: a changed or deleted robot's entry goes, a count that a flush
+ * moved is taken over. The cache is on only while this listens: when the connection drops, the cache goes off and
+ * empty, and this reconnects every second.
+ *
+ * <p>A database that stops answering sends no notifications either, so a {@code SELECT 1} goes out every
+ * {@link #HEARTBEAT_MS}, independently of readiness. With hysteresis: only {@link #MISSES_ALLOWED} heartbeats in a
+ * row unanswered within {@link #HEARTBEAT_MS} turn the cache off (a cached robot is then served at most about four
+ * seconds into the silence). One slow answer on a busy database must not empty the cache and send every read to
+ * that database. The silent connection itself is left to the pool's socket timeout (DB_SOCKET_TIMEOUT_MS).
  */
 public final class RobotChanges {
     private static final Logger LOG = Logger.getLogger(RobotChanges.class.getName());
     static final String CHANNEL = "robots_changed";
     private static final long RECONNECT_MS = 1000;
     private static final long HEARTBEAT_MS = 1000;
+    /** Heartbeats in a row that may go unanswered before the cache goes off. */
+    static final int MISSES_ALLOWED = 3;
 
     private final Vertx vertx;
     private final Context context;
     private final Pool pool;
     private final RobotCache cache;
+    private final Counter notifications;
+    private final Counter missedHeartbeats;
     private PgConnection connection;
+    private int misses;
     private long timer = -1;
     private boolean stopped;
     private final Promise<Void> firstAttempt = Promise.promise();
 
-    private RobotChanges(Vertx vertx, Database database, RobotCache cache) {
+    private RobotChanges(Vertx vertx, Database database, RobotCache cache, MeterRegistry meters) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         // Two: a connection given up after an unanswered heartbeat stays leased until its socket times out, and the
         // next attempt to listen should not wait for that.
         this.pool = database.newPool(vertx, "changes", 2);
         this.cache = cache;
+        this.notifications = Counter.builder("robots.changes.notifications")
+                .description("Notifications of robot changes received (each announces one or many robots)")
+                .register(meters);
+        this.missedHeartbeats = Counter.builder("robots.changes.heartbeats.missed")
+                .description("Heartbeats of the connection that hears of robot changes that went unanswered")
+                .register(meters);
     }
 
     /** Starts listening; the cache turns on once {@code LISTEN} succeeded. */
-    public static RobotChanges start(Vertx vertx, Database database, RobotCache cache) {
-        var changes = new RobotChanges(vertx, database, cache);
+    public static RobotChanges start(Vertx vertx, Database database, RobotCache cache, MeterRegistry meters) {
+        var changes = new RobotChanges(vertx, database, cache, meters);
         changes.context.runOnContext(v -> changes.listen());
         return changes;
     }
@@ -69,6 +86,7 @@ public final class RobotChanges {
                 })
                 .onSuccess(pg -> {
                     connection = pg;
+                    misses = 0;
                     cache.enable();
                     timer = vertx.setPeriodic(HEARTBEAT_MS, t -> heartbeat(pg));
                     LOG.fine("Listening to robot changes; read cache on");
@@ -83,9 +101,18 @@ public final class RobotChanges {
     private void heartbeat(PgConnection pg) {
         var answered = pg.query("SELECT 1").execute()
                 .timeout(HEARTBEAT_MS, TimeUnit.MILLISECONDS);
-        answered.onFailure(e -> {
-            if (pg == connection) {
-                LOG.warning("The connection that hears of robot changes did not answer: " + e);
+        answered.onComplete(result -> {
+            if (pg != connection) {
+                return;
+            }
+            if (result.succeeded()) {
+                misses = 0;
+                return;
+            }
+            missedHeartbeats.increment();
+            if (++misses >= MISSES_ALLOWED) {
+                LOG.warning("The connection that hears of robot changes did not answer %d heartbeats in a row: %s"
+                        .formatted(misses, result.cause()));
                 lost(pg);
             }
         });
@@ -104,16 +131,32 @@ public final class RobotChanges {
         }
     }
 
-    /** {@code id} for a changed or deleted robot, {@code +id} for a new one (see migration V6). */
+    /**
+     * Comma-separated items (migration V8): {@code +ID} a new robot (nothing to do: robots not found are not cached),
+     * {@code ID} a changed or deleted robot, {@code ID=COUNT} a robot whose count alone went up to COUNT.
+     */
     private void handle(String payload) {
+        notifications.increment();
+        int start = 0;
         try {
-            if (payload.startsWith("+")) {
-                cache.created(Long.parseLong(payload, 1, payload.length(), 10));
-            } else {
-                cache.invalidate(Long.parseLong(payload));
+            while (start < payload.length()) {
+                int end = payload.indexOf(',', start);
+                if (end < 0) {
+                    end = payload.length();
+                }
+                int equals = payload.indexOf('=', start);
+                if (payload.charAt(start) == '+') {
+                    Long.parseLong(payload, start + 1, end, 10);
+                } else if (equals >= 0 && equals < end) {
+                    cache.counted(Long.parseLong(payload, start, equals, 10),
+                            Long.parseLong(payload, equals + 1, end, 10));
+                } else {
+                    cache.invalidate(Long.parseLong(payload, start, end, 10));
+                }
+                start = end + 1;
             }
-        } catch (NumberFormatException e) {
-            // Not one of our trigger's notifications: someone else talks on the channel; forget everything.
+        } catch (NumberFormatException | IndexOutOfBoundsException e) {
+            // Not one of our triggers' notifications: someone else talks on the channel; forget everything.
             LOG.warning("Unexpected notification on %s: %s".formatted(CHANNEL, payload));
             cache.enable();
         }

@@ -4,19 +4,18 @@ import dev.robots.background.BackgroundTask;
 import dev.robots.background.BackgroundTasks;
 import dev.robots.config.Config;
 import dev.robots.counting.ReferenceCounter;
-import dev.robots.db.Dialect;
 import dev.robots.http.Problem;
 import dev.robots.http.Problems;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.sqlclient.Pool;
 import java.util.List;
 
 /**
@@ -37,17 +36,15 @@ import java.util.List;
 public final class RobotRoutes {
     private static final String JSON = "application/json; charset=utf-8";
 
-    private final RobotRepository robots;
-    private final RobotCache cache;
+    private final RobotService robots;
     private final BackgroundTasks background;
     private final ReferenceCounter references;
     private final Handler<RoutingContext> writers;
 
     /** {@code writers} guards the routes that change data. */
-    public RobotRoutes(Pool pool, Dialect dialect, RobotCache cache, BackgroundTasks background,
-            ReferenceCounter references, Handler<RoutingContext> writers) {
-        this.robots = new RobotRepository(pool, dialect);
-        this.cache = cache;
+    public RobotRoutes(RobotService robots, BackgroundTasks background, ReferenceCounter references,
+            Handler<RoutingContext> writers) {
+        this.robots = robots;
         this.background = background;
         this.references = references;
         this.writers = writers;
@@ -76,37 +73,34 @@ public final class RobotRoutes {
 
     private void getRobot(RoutingContext ctx) {
         long id = RobotRequests.id(ctx);
-        byte[] cached = cache.get(id);
-        if (cached != null) {
-            found(ctx, id, cached);
-            return;
-        }
-        long stamp = cache.stamp();
-        robots.find(id)
-                .onSuccess(found -> {
-                    if (found.isEmpty()) {
-                        cache.missing(id);
+        robots.answer(id)
+                .onSuccess(answer -> {
+                    if (answer.isEmpty()) {
                         ctx.fail(missing(id));
-                        return;
+                    } else {
+                        found(ctx, id, answer.get());
                     }
-                    Robot robot = found.get();
-                    byte[] body = new JsonObject()
-                            .put("message", "Robot is " + robot.name() + ".")
-                            .mergeIn(robot.toJson())
-                            .toBuffer().getBytes();
-                    cache.found(id, robot.version(), body, stamp);
-                    found(ctx, id, body);
                 })
                 .onFailure(ctx::fail);
     }
 
-    /** The 200 of a GET; the reference is counted only once it is written, and off the response's path. */
-    private void found(RoutingContext ctx, long id, byte[] body) {
+    /**
+     * The 200 of a GET, or its 304 when the client's copy is current ({@code If-None-Match}): either way the client
+     * retrieved the robot, so the reference is counted, once the answer is written and off the response's path.
+     */
+    private void found(RoutingContext ctx, long id, RobotCache.Entry robot) {
         if (ctx.response().ended()) {
             return; // REQUEST_TIMEOUT_MS passed and a 503 went out instead: not a successful retrieval
         }
+        long count = robot.count(); // read once: the body and the tag must agree
+        String etag = RobotCache.Entry.etag(robot.version(), count);
         background.after(ctx, new CountReference(references, id));
-        send(ctx, 200, Buffer.buffer(body));
+        ctx.response().putHeader(HttpHeaders.ETAG, etag);
+        if (RobotRequests.noneMatch(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH), etag)) {
+            send(ctx, 200, robot.body(count));
+        } else {
+            ctx.response().setStatusCode(304).end();
+        }
     }
 
     private void listRobots(RoutingContext ctx) {
@@ -130,7 +124,6 @@ public final class RobotRoutes {
         String name = RobotRequests.name(ctx);
         robots.create(name)
                 .onSuccess(robot -> {
-                    cache.created(robot.id());
                     ctx.response().putHeader("Location", "/v1/robots/" + robot.id());
                     send(ctx, 201, robot.toJson());
                 })
@@ -141,7 +134,6 @@ public final class RobotRoutes {
         long id = RobotRequests.id(ctx);
         String name = RobotRequests.name(ctx);
         robots.rename(id, name)
-                .andThen(renamed -> cache.invalidate(id))
                 .map(robot -> robot.orElseThrow(() -> missing(id)))
                 .onSuccess(robot -> send(ctx, 200, robot.toJson()))
                 .onFailure(ctx::fail);
@@ -150,7 +142,6 @@ public final class RobotRoutes {
     private void deleteRobot(RoutingContext ctx) {
         long id = RobotRequests.id(ctx);
         robots.delete(id)
-                .andThen(deleted -> cache.invalidate(id))
                 .compose(deleted -> deleted ? Future.succeededFuture() : Future.failedFuture(missing(id)))
                 .onSuccess(deleted -> ctx.response().setStatusCode(204).end())
                 .onFailure(ctx::fail);
@@ -170,7 +161,7 @@ public final class RobotRoutes {
                 .map(robot -> robot.orElseThrow(() -> missing(id)))
                 .onSuccess(robot -> {
                     background.after(ctx, BackgroundTask.of("repair robot " + id,
-                            () -> robots.recordRepair(id).andThen(repaired -> cache.invalidate(id))));
+                            () -> robots.recordRepair(id)));
                     send(ctx, 202, new JsonObject().put("message", "Start repairing %s.".formatted(robot.name())));
                 })
                 .onFailure(ctx::fail);

@@ -61,6 +61,29 @@ class CountRepositoryTest {
         return counts;
     }
 
+    /** Applies {@code sums} as one chunk; whether it was applied now. */
+    private static Future<Boolean> apply(CountRepository repository, String flushId, Map<Long, Long> sums) {
+        long[] ids = sums.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
+        long[] values = java.util.Arrays.stream(ids).map(sums::get).toArray();
+        return repository.apply(flushId, ids, values).map(java.util.Optional::isPresent);
+    }
+
+    @Test
+    void a_chunk_reports_the_new_counts_and_leaves_the_version_alone() {
+        Database db = open();
+        List<Long> ids = robots(db, 3);
+        var repository = new CountRepository(db.pool(), db.dialect());
+        long[] chunk = {ids.get(0), ids.get(2), 999_999L};
+
+        var first = repository.apply(UUID.randomUUID().toString(), chunk, new long[] {4, 1, 7}).await().orElseThrow();
+        var second = repository.apply(UUID.randomUUID().toString(), chunk, new long[] {2, 2, 2}).await().orElseThrow();
+
+        assertThat(first.toMap()).isEqualTo(Map.of(ids.get(0), 4L, ids.get(2), 1L));
+        assertThat(second.toMap()).isEqualTo(Map.of(ids.get(0), 6L, ids.get(2), 3L));
+        assertThat(db.pool().query("SELECT max(version) FROM robots").execute().await().iterator().next().getLong(0))
+                .isZero();
+    }
+
     @Test
     void a_flush_retried_with_the_same_id_is_applied_once() {
         Database db = open();
@@ -68,8 +91,8 @@ class CountRepositoryTest {
         var repository = new CountRepository(db.pool(), db.dialect());
         String flushId = UUID.randomUUID().toString();
 
-        assertThat(repository.apply(flushId, Map.of(id, 5L)).await()).isTrue();
-        assertThat(repository.apply(flushId, Map.of(id, 5L)).await()).isFalse();
+        assertThat(apply(repository, flushId, Map.of(id, 5L)).await()).isTrue();
+        assertThat(apply(repository, flushId, Map.of(id, 5L)).await()).isFalse();
         assertThat(counts(db)).containsEntry(id, 5L);
     }
 
@@ -79,7 +102,7 @@ class CountRepositoryTest {
         long id = robots(db, 1).getFirst();
         var repository = new CountRepository(db.pool(), db.dialect());
 
-        assertThat(repository.apply(UUID.randomUUID().toString(), Map.of(id, 2L, 999_999L, 3L)).await()).isTrue();
+        assertThat(apply(repository, UUID.randomUUID().toString(), Map.of(id, 2L, 999_999L, 3L)).await()).isTrue();
         assertThat(counts(db)).containsExactly(Map.entry(id, 2L));
     }
 
@@ -112,7 +135,7 @@ class CountRepositoryTest {
             }
             Future<?> chain = Future.succeededFuture();
             for (var batch : batches) {
-                chain = chain.compose(v -> repository.apply(UUID.randomUUID().toString(), batch));
+                chain = chain.compose(v -> apply(repository, UUID.randomUUID().toString(), batch));
             }
             work.add(chain);
         }

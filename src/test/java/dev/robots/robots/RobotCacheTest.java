@@ -2,115 +2,243 @@ package dev.robots.robots;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
-import java.util.List;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.junit.jupiter.api.Test;
 
-/** The rules that keep cached answers coherent, one interleaving at a time (see the class comment). */
+/** The rules that keep cached robots coherent and the popular ones kept (see the class comment). */
 class RobotCacheTest {
-    private final AtomicLong now = new AtomicLong(1_000);
-    private final RobotCache cache = new RobotCache(100, 5_000, true, now::get);
+    private final AtomicLong nanos = new AtomicLong();
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private final RobotCache cache = new RobotCache(1 << 20, Duration.ofSeconds(5), true, meters, nanos::get);
 
-    private static byte[] body(String name) {
-        return name.getBytes(StandardCharsets.UTF_8);
+    private static Robot robot(long id, long version, long count) {
+        return new Robot(id, "r" + id + "v" + version, count, Instant.EPOCH, 0, null, version);
     }
 
-    private String get(long id) {
-        byte[] body = cache.get(id);
-        return body == null ? null : new String(body, StandardCharsets.UTF_8);
+    private static Future<Optional<Robot>> found(Robot robot) {
+        return Future.succeededFuture(Optional.of(robot));
     }
 
-    @Test
-    void an_answer_is_kept_and_served() {
-        cache.found(1, 0, body("v0"), cache.stamp());
-        assertThat(get(1)).isEqualTo("v0");
-        assertThat(get(2)).isNull();
+    private Optional<RobotCache.Entry> load(long id, Robot robot) {
+        return cache.load(id, () -> found(robot)).await();
     }
 
     @Test
-    void a_load_that_overlaps_a_change_is_not_kept() {
-        long stamp = cache.stamp();
-        cache.invalidate(1); // the change was heard while the load was out
-        cache.found(1, 0, body("v0"), stamp);
-        assertThat(get(1)).isNull();
+    void a_loaded_robot_is_kept_and_served_with_its_body_and_tag() {
+        assertThat(cache.get(1)).isNull();
+        load(1, robot(1, 3, 1502));
+        var entry = cache.get(1);
+        assertThat(entry.version()).isEqualTo(3);
+        assertThat(RobotCache.Entry.etag(entry.version(), entry.count())).isEqualTo("\"3-1502\"");
+        assertThat(entry.body(entry.count()).toJsonObject().getMap()).containsEntry("message", "Robot is r1v3.")
+                .containsEntry("id", 1).containsEntry("count", 1502).containsEntry("repaired_at", null);
+        assertThat(meters.get("robots.cache.requests").tag("result", "hit").counter().count()).isEqualTo(1);
+        assertThat(meters.get("robots.cache.requests").tag("result", "miss").counter().count()).isEqualTo(1);
     }
 
     @Test
-    void a_change_removes_the_entry() {
-        cache.found(1, 0, body("v0"), cache.stamp());
-        cache.found(2, 0, body("other"), cache.stamp());
-        cache.invalidate(List.of(1L));
-        assertThat(get(1)).isNull();
-        assertThat(get(2)).isEqualTo("other");
+    void one_query_per_robot_in_flight() {
+        var queries = new AtomicInteger();
+        Promise<Optional<Robot>> answer = Promise.promise();
+        var loads = new ArrayList<Future<Optional<RobotCache.Entry>>>();
+        for (int i = 0; i < 5; i++) {
+            loads.add(cache.load(1, () -> {
+                queries.incrementAndGet();
+                return answer.future();
+            }));
+        }
+        answer.complete(Optional.of(robot(1, 0, 0)));
+        Future.all(loads).await();
+        assertThat(queries).hasValue(1);
+        assertThat(cache.contains(1)).isTrue();
     }
 
     @Test
-    void an_older_load_that_ends_after_a_newer_answer_is_not_kept() {
-        // Two loads out at once, before the change is heard: the newer answer went out first.
-        long stamp = cache.stamp();
-        cache.found(1, 17, body("v17"), stamp);
-        cache.found(1, 14, body("v14"), stamp);
-        assertThat(get(1)).isEqualTo("v17");
+    void a_load_that_overlaps_a_change_of_its_robot_is_not_kept_nor_joined_after_it() {
+        Promise<Optional<Robot>> old = Promise.promise();
+        Promise<Optional<Robot>> other = Promise.promise();
+        var first = cache.load(1, old::future);
+        var another = cache.load(2, other::future);
+        cache.invalidate(1); // the change was heard while the loads were out
+        // A request after the change starts a load of its own, which reads the change.
+        var after = cache.load(1, () -> found(robot(1, 1, 0)));
+        old.complete(Optional.of(robot(1, 0, 0)));
+        other.complete(Optional.of(robot(2, 0, 0)));
+
+        assertThat(first.await().orElseThrow().version()).isZero();
+        assertThat(after.await().orElseThrow().version()).isEqualTo(1);
+        assertThat(another.await()).isPresent();
+        assertThat(cache.get(1).version()).isEqualTo(1);
+        assertThat(cache.get(2)).as("per key: a change to robot 1 does not drop robot 2's load").isNotNull();
     }
 
     @Test
-    void an_entry_older_than_an_answer_already_given_is_not_served() {
-        cache.found(1, 14, body("v14"), cache.stamp());
-        long stamp = cache.stamp();
-        cache.invalidate(2); // another robot's change: the newer load below is not kept...
-        cache.found(1, 17, body("v17"), stamp);
-        assertThat(get(1)).as("...and v14 must not be served after v17 was").isNull();
+    void counts_move_the_cached_robot_without_dropping_it_and_never_go_back() {
+        load(1, robot(1, 4, 10));
+        cache.counted(1, 15);
+        cache.counted(1, 12); // an older report, arriving late
+        assertThat(cache.get(1).count()).isEqualTo(15);
+        assertThat(cache.get(1).version()).isEqualTo(4);
+
+        // A count reported while the load is out is applied to what the load brings back.
+        Promise<Optional<Robot>> answer = Promise.promise();
+        var loading = cache.load(2, answer::future);
+        cache.counted(2, 7);
+        answer.complete(Optional.of(robot(2, 0, 5)));
+        loading.await();
+        assertThat(cache.get(2).count()).isEqualTo(7);
     }
 
     @Test
-    void a_robot_found_deleted_is_not_served_from_an_older_load() {
-        long stamp = cache.stamp();
-        cache.missing(1);
-        cache.found(1, 3, body("v3"), stamp);
-        assertThat(get(1)).isNull();
-    }
-
-    @Test
-    void a_robot_asked_for_before_it_existed_is_cached_once_created() {
-        cache.missing(7);
-        cache.created(7);
-        cache.found(7, 0, body("new"), cache.stamp());
-        assertThat(get(7)).isEqualTo("new");
-    }
-
-    @Test
-    void entries_expire() {
-        cache.found(1, 0, body("v0"), cache.stamp());
-        now.addAndGet(4_999);
-        assertThat(get(1)).isEqualTo("v0");
-        now.addAndGet(1);
-        assertThat(get(1)).isNull();
-    }
-
-    @Test
-    void while_off_nothing_is_kept_and_it_comes_back_empty() {
-        cache.found(1, 0, body("v0"), cache.stamp());
-        long stamp = cache.stamp();
-        cache.disable();
-        assertThat(get(1)).isNull();
-        cache.found(2, 0, body("other"), cache.stamp());
-        assertThat(get(2)).isNull();
-
-        cache.enable();
-        cache.found(1, 0, body("v0"), stamp); // out since before the cache went off
-        assertThat(get(1)).isNull();
-        cache.found(1, 0, body("v0"), cache.stamp());
-        assertThat(get(1)).isEqualTo("v0");
-    }
-
-    @Test
-    void it_stays_within_its_size() {
-        var small = new RobotCache(3, 5_000, true, now::get);
+    void missing_robots_are_not_kept_and_a_flood_of_404s_evicts_nothing() {
+        var small = new RobotCache(64 * 1024, Duration.ofSeconds(5), true, meters, nanos::get);
         for (long id = 1; id <= 50; id++) {
-            small.found(id, 0, body("r" + id), small.stamp());
-            small.missing(1_000 + id);
-            assertThat(small.size()).isLessThanOrEqualTo(3);
+            long robot = id;
+            small.load(robot, () -> found(robot(robot, 0, 0))).await();
+        }
+        for (int i = 0; i < 20_000; i++) {
+            long id = 1_000_000 + i;
+            assertThat(small.get(id)).isNull();
+            assertThat(small.load(id, () -> Future.succeededFuture(Optional.empty())).await()).isEmpty();
+        }
+        for (long id = 1; id <= 50; id++) {
+            assertThat(small.contains(id)).as("popular robot %d", id).isTrue();
+        }
+    }
+
+    @Test
+    void robots_read_once_do_not_push_out_the_popular_ones() {
+        // Room for ~200 robots; 50 popular ones are read all along, between 20,000 others read once each.
+        var small = new RobotCache(200 * 250, Duration.ofSeconds(5), true, meters, nanos::get);
+        java.util.function.LongConsumer read = id -> {
+            if (small.get(id) == null) {
+                small.load(id, () -> found(robot(id, 0, 0))).await();
+            }
+        };
+        for (long id = 100_000; id < 120_000; id++) {
+            read.accept(1 + id % 50);
+            read.accept(id);
+        }
+        long kept = java.util.stream.LongStream.rangeClosed(1, 50).filter(small::contains).count();
+        assertThat(kept).as("popular robots still cached").isGreaterThanOrEqualTo(45);
+    }
+
+    @Test
+    void entries_expire_after_the_ttl() {
+        load(1, robot(1, 0, 0));
+        nanos.addAndGet(TimeUnit.SECONDS.toNanos(5));
+        assertThat(cache.get(1)).isNull();
+    }
+
+    @Test
+    void off_means_empty_and_nothing_kept_until_on_again() {
+        load(1, robot(1, 0, 0));
+        cache.disable();
+        assertThat(cache.get(1)).isNull();
+        load(1, robot(1, 0, 0));
+        assertThat(cache.get(1)).isNull();
+        cache.enable();
+        load(1, robot(1, 0, 0));
+        assertThat(cache.get(1)).isNotNull();
+    }
+
+    /**
+     * Writers change robots (the database's version moves, then the change is heard: invalidate) while readers read
+     * through the cache, with loads that read the database at a random moment. Per robot, no reader ever sees a
+     * version older than one it saw before, and a writer reading its own robot after its change sees the change.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void never_an_older_version_under_concurrent_loads_and_invalidations_per_key() throws Exception {
+        int robots = 4;
+        var versions = new AtomicLongArray(robots + 1);
+        var problems = new ConcurrentLinkedQueue<String>();
+        var stop = new AtomicBoolean();
+        var database = Executors.newFixedThreadPool(4);
+        var realCache = new RobotCache(1 << 20, Duration.ofSeconds(5), true, meters, Ticker.systemTicker());
+        // Platform threads: readers that hit the cache never block, and would starve virtual threads of carriers.
+        try (var threads = Executors.newCachedThreadPool()) {
+            var readers = new ArrayList<java.util.concurrent.Future<?>>();
+            var writers = new ArrayList<java.util.concurrent.Future<?>>();
+            java.util.function.LongFunction<Future<Optional<Robot>>> query = id -> {
+                Promise<Optional<Robot>> promise = Promise.promise();
+                database.execute(() -> {
+                    spin();
+                    long version = versions.get((int) id);
+                    spin();
+                    promise.complete(Optional.of(robot(id, version, 0)));
+                });
+                return promise.future();
+            };
+            java.util.function.LongUnaryOperator read = id -> {
+                var entry = realCache.get(id);
+                if (entry == null) {
+                    entry = realCache.load(id, () -> query.apply(id)).await().orElseThrow();
+                }
+                return entry.version();
+            };
+            for (int r = 0; r < 4; r++) {
+                readers.add(threads.submit(() -> {
+                    long[] seen = new long[robots + 1];
+                    while (!stop.get()) {
+                        int id = 1 + ThreadLocalRandom.current().nextInt(robots);
+                        long version = read.applyAsLong(id);
+                        if (version < seen[id]) {
+                            problems.add("robot %d: v%d after v%d".formatted(id, version, seen[id]));
+                        }
+                        seen[id] = version;
+                    }
+                }));
+            }
+            for (int w = 1; w <= robots; w++) {
+                int id = w;
+                writers.add(threads.submit(() -> {
+                    for (int change = 0; change < 200; change++) {
+                        long committed = versions.incrementAndGet(id);
+                        spin();
+                        realCache.invalidate(id);
+                        long after = read.applyAsLong(id);
+                        if (after < committed) {
+                            problems.add("robot %d: v%d read after its change to v%d".formatted(id, after, committed));
+                        }
+                    }
+                }));
+            }
+            try {
+                for (var writer : writers) {
+                    writer.get(60, TimeUnit.SECONDS);
+                }
+            } finally {
+                stop.set(true);
+            }
+            for (var reader : readers) {
+                reader.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            database.shutdownNow();
+        }
+        assertThat(problems).isEmpty();
+    }
+
+    private static void spin() {
+        long until = System.nanoTime() + ThreadLocalRandom.current().nextLong(50_000);
+        while (System.nanoTime() < until) {
+            Thread.onSpinWait();
         }
     }
 }

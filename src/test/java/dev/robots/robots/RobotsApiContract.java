@@ -292,6 +292,53 @@ abstract class RobotsApiContract {
         assertProblem(service.get("/v1/robots/" + id), 404);
     }
 
+    // --- ETag and If-None-Match ---------------------------------------------------------------------------------
+
+    private java.net.http.HttpResponse<String> getIfNoneMatch(long id, String tags) {
+        return service.send(service.request("GET", "/v1/robots/" + id, null, null).header("If-None-Match", tags));
+    }
+
+    @Test
+    void get_tags_the_robot_with_its_version_and_count_and_a_count_flush_does_not_move_the_version()
+            throws InterruptedException {
+        long id = service.create("tagged");
+        var first = service.get("/v1/robots/" + id);
+        assertThat(first.headers().firstValue("ETag")).hasValue("\"0-0\"");
+        service.awaitFlushed();
+        var second = service.get("/v1/robots/" + id);
+        assertThat(new JsonObject(second.body()).getLong("count")).isEqualTo(1);
+        assertThat(second.headers().firstValue("ETag")).hasValue("\"0-1\"");
+
+        assertThat(service.sendJson("PATCH", "/v1/robots/" + id, "{\"name\": \"retagged\"}").statusCode())
+                .isEqualTo(200);
+        service.awaitFlushed();
+        assertThat(service.get("/v1/robots/" + id).headers().firstValue("ETag")).hasValue("\"1-2\"");
+    }
+
+    @Test
+    void if_none_match_gives_a_304_with_the_tag_and_no_body_and_counts_as_a_retrieval() throws InterruptedException {
+        long id = service.create("conditional");
+        String etag = service.get("/v1/robots/" + id).headers().firstValue("ETag").orElseThrow(); // fills the cache
+        service.awaitFlushed();
+        etag = service.get("/v1/robots/" + id).headers().firstValue("ETag").orElseThrow();
+        assertThat(etag).isEqualTo("\"0-1\"");
+
+        var notModified = getIfNoneMatch(id, etag);
+        assertThat(notModified.statusCode()).isEqualTo(304);
+        assertThat(notModified.headers().firstValue("ETag")).hasValue(etag);
+        assertThat(notModified.body()).isEmpty();
+        assertThat(getIfNoneMatch(id, "\"9-9\", W/" + etag).statusCode()).isEqualTo(304);
+        assertThat(getIfNoneMatch(id, "*").statusCode()).isEqualTo(304);
+
+        var changed = getIfNoneMatch(id, "\"0-0\"");
+        assertThat(changed.statusCode()).isEqualTo(200);
+        assertThat(new JsonObject(changed.body()).getString("name")).isEqualTo("conditional");
+
+        // Two GETs, three 304s and one 200 above: six retrievals.
+        assertThat(service.flushedCount(id)).isEqualTo(6);
+        assertProblem(getIfNoneMatch(Long.MAX_VALUE, "*"), 404);
+    }
+
     // --- repair ---------------------------------------------------------------------------------------------------
 
     @Test
