@@ -1,15 +1,15 @@
 package dev.robots;
 
 import dev.robots.background.BackgroundTasks;
+import dev.robots.config.Config;
 import dev.robots.counting.CountFlusher;
 import dev.robots.counting.ReferenceCounter;
+import dev.robots.db.Database;
+import dev.robots.http.BearerAuth;
+import dev.robots.http.Guards;
+import dev.robots.observability.Metrics;
 import dev.robots.robots.RobotCache;
 import dev.robots.robots.RobotChanges;
-import dev.robots.system.Config;
-import dev.robots.system.BearerAuth;
-import dev.robots.system.Database;
-import dev.robots.system.Guards;
-import dev.robots.system.Metrics;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -119,11 +119,10 @@ public final class Application {
         var options = new HttpServerOptions().setHost(config.host()).setPort(config.port() == 0 ? -1 : config.port())
                 .setMaxInitialLineLength(MAX_REQUEST_LINE).setMaxHeaderSize(MAX_HEADERS)
                 .setIdleTimeout(IDLE_TIMEOUT_SECONDS).setIdleTimeoutUnit(TimeUnit.SECONDS);
-        var guards = new Guards(config, new AtomicInteger());
-        var auth = BearerAuth.of(config);
+        var services = new Services(config, database, metrics, new Guards(config, new AtomicInteger()),
+                BearerAuth.of(config), background, references, cache, () -> shuttingDown);
         return vertx.deployVerticle(() -> {
-                    var verticle = new HttpVerticle(config, database, poolSize, options, metrics, guards, auth,
-                            background, references, cache, () -> shuttingDown);
+                    var verticle = new HttpVerticle(services, poolSize, options);
                     servers.add(verticle);
                     return verticle;
                 }, new DeploymentOptions().setInstances(loops))

@@ -1,7 +1,7 @@
 package dev.robots;
 
-import dev.robots.system.Config;
-import dev.robots.system.Logging;
+import dev.robots.config.Config;
+import dev.robots.observability.Logging;
 import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;

@@ -1,11 +1,11 @@
 package dev.robots;
 
+import io.vertx.core.json.JsonArray;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import io.vertx.core.json.JsonArray;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

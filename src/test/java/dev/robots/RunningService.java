@@ -1,6 +1,6 @@
 package dev.robots;
 
-import dev.robots.system.Config;
+import dev.robots.config.Config;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,6 +1,6 @@
 package dev.robots.background;
 
-import dev.robots.system.RequestIds;
+import dev.robots.http.RequestIds;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -1,6 +1,6 @@
 package dev.robots.counting;
 
-import dev.robots.system.Database;
+import dev.robots.db.Database;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,6 +1,6 @@
 package dev.robots.robots;
 
-import dev.robots.system.Database;
+import dev.robots.db.Database;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

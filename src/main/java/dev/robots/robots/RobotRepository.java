@@ -1,6 +1,6 @@
 package dev.robots.robots;
 
-import dev.robots.system.Dialect;
+import dev.robots.db.Dialect;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.RowSet;

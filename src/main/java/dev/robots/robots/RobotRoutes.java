@@ -2,11 +2,11 @@ package dev.robots.robots;
 
 import dev.robots.background.BackgroundTask;
 import dev.robots.background.BackgroundTasks;
+import dev.robots.config.Config;
 import dev.robots.counting.ReferenceCounter;
-import dev.robots.system.Config;
-import dev.robots.system.Dialect;
-import dev.robots.system.Problem;
-import dev.robots.system.Problems;
+import dev.robots.db.Dialect;
+import dev.robots.http.Problem;
+import dev.robots.http.Problems;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;

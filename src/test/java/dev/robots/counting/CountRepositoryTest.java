@@ -3,8 +3,8 @@ package dev.robots.counting;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.TestDatabase;
-import dev.robots.system.Config;
-import dev.robots.system.Database;
+import dev.robots.config.Config;
+import dev.robots.db.Database;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Tuple;

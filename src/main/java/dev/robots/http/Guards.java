@@ -1,5 +1,6 @@
-package dev.robots.system;
+package dev.robots.http;
 
+import dev.robots.config.Config;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;

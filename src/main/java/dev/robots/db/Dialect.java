@@ -1,4 +1,4 @@
-package dev.robots.system;
+package dev.robots.db;
 
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;

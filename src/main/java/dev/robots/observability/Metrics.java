@@ -1,4 +1,4 @@
-package dev.robots.system;
+package dev.robots.observability;
 
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;

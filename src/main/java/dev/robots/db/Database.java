@@ -1,5 +1,6 @@
-package dev.robots.system;
+package dev.robots.db;
 
+import dev.robots.config.Config;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxException;

@@ -1,4 +1,4 @@
-package dev.robots.system;
+package dev.robots.observability;
 
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;

@@ -1,4 +1,4 @@
-package dev.robots.system;
+package dev.robots.http;
 
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Map;

@@ -1,8 +1,7 @@
-package dev.robots.system;
-
-import static org.assertj.core.api.Assertions.assertThat;
+package dev.robots.http;
 
 import dev.robots.LogCapture;
+import dev.robots.db.Database;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -18,6 +17,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** How failures that no handler turned into a problem reach the caller: a 500 for bugs, a 503 for the database. */
 class ProblemsTest {

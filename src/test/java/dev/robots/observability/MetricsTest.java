@@ -1,4 +1,4 @@
-package dev.robots.system;
+package dev.robots.observability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

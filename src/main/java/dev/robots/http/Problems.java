@@ -1,5 +1,7 @@
-package dev.robots.system;
+package dev.robots.http;
 
+import dev.robots.config.Config;
+import dev.robots.db.Database;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;

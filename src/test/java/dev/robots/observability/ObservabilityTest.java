@@ -1,9 +1,9 @@
-package dev.robots.system;
-
-import static org.assertj.core.api.Assertions.assertThat;
+package dev.robots.observability;
 
 import dev.robots.RunningService;
 import dev.robots.TestDatabase;
+import dev.robots.config.Config;
+import dev.robots.http.Health;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** Probes and metrics of the running service. */
 class ObservabilityTest {

@@ -1,4 +1,4 @@
-package dev.robots.system;
+package dev.robots.observability;
 
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedOutputStream;

@@ -1,7 +1,12 @@
-package dev.robots.system;
+package dev.robots.config;
 
+import dev.robots.observability.Logging;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -107,11 +112,19 @@ public record Config(
         return Arrays.stream(items.split("[,\\s]+")).filter(item -> !item.isEmpty()).toList();
     }
 
+    private static List<String> readTokenFile(Path file) {
+        try {
+            return split(Files.readString(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("API_TOKENS_FILE " + file + " cannot be read", e);
+        }
+    }
+
     private static List<String> tokens(Reader reader) {
-        var tokens = new java.util.ArrayList<>(reader.list("API_TOKENS"));
+        var tokens = new ArrayList<>(reader.list("API_TOKENS"));
         String file = reader.string("API_TOKENS_FILE", null);
         if (file != null) {
-            tokens.addAll(BearerAuth.readFile(Path.of(file)));
+            tokens.addAll(readTokenFile(Path.of(file)));
         }
         return List.copyOf(tokens);
     }

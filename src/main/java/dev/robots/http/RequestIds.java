@@ -1,4 +1,4 @@
-package dev.robots.system;
+package dev.robots.http;
 
 import io.vertx.ext.web.RoutingContext;
 import java.util.UUID;

@@ -1,12 +1,13 @@
-package dev.robots.system;
+package dev.robots.db;
 
+import dev.robots.config.Config;
 import io.vertx.pgclient.PgConnectOptions;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.nio.file.Path;
 
 /**
  * Where the data lives, worked out from {@code DATABASE_URL} (or its absence): the reactive client's options for

@@ -1,4 +1,4 @@
-package dev.robots.system;
+package dev.robots.observability;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;

@@ -1,12 +1,9 @@
-package dev.robots.system;
+package dev.robots.http;
 
+import dev.robots.config.Config;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -44,13 +41,6 @@ public final class BearerAuth implements Handler<RoutingContext> {
         return new BearerAuth(tokens);
     }
 
-    static List<String> readFile(Path file) {
-        try {
-            return Config.split(Files.readString(file));
-        } catch (IOException e) {
-            throw new UncheckedIOException("API_TOKENS_FILE " + file + " cannot be read", e);
-        }
-    }
 
     @Override
     public void handle(RoutingContext ctx) {

@@ -1,4 +1,4 @@
-package dev.robots.system;
+package dev.robots.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
