@@ -39,8 +39,8 @@ FROM eclipse-temurin:25-jre
 COPY --from=train /app /app
 # The build fails if the cache would not be used at run time: AOTMode=on makes a cache that cannot be mapped (another
 # JVM, other flags, compressed oops off, changed jars) an error instead of a silent fallback. Under the same 512 MiB.
-RUN java -XX:MaxRAM=512m -XX:+UseSerialGC -Xms16m -XX:MaxRAMPercentage=50 -Xss512k \
-      --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+RUN java -XX:MaxRAM=512m -XX:+UseSerialGC -Xms16m -XX:MaxRAMPercentage=50 -Xss512k -XX:TrimNativeHeapInterval=2000 \
+      -XX:+ExitOnOutOfMemoryError --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
       -XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining -XX:AOTMode=on -XX:AOTCache=/app/robots-api.aot \
       -cp @/app/jib-classpath-file -version
 USER 10001:10001
@@ -53,7 +53,8 @@ USER 10001:10001
 # The integration tests run the jar with these flags, read from here (JarProcess); Jib's jvmFlags must match them
 # but for the AOT ones (DeployManifestsTest).
 ENV DATA_DIR=/tmp/data MALLOC_ARENA_MAX=2
-EXPOSE 8080
+# 8080: the API (PORT); 9090: /metrics (METRICS_PORT), for the collector beside it only
+EXPOSE 8080 9090
 ENTRYPOINT ["java", "-XX:+UseSerialGC", "-Xms16m", "-XX:MaxRAMPercentage=50", "-Xss512k", \
             "-XX:TrimNativeHeapInterval=2000", "-XX:+ExitOnOutOfMemoryError", \
             "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", \

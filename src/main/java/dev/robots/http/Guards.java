@@ -1,6 +1,7 @@
 package dev.robots.http;
 
 import dev.robots.config.Config;
+import dev.robots.observability.Rejection;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
@@ -50,6 +51,7 @@ public final class Guards {
     private void admit(RoutingContext ctx) {
         if (inProgress.incrementAndGet() > config.maxConcurrentRequests()) {
             inProgress.decrementAndGet();
+            Rejection.OVERLOAD.mark(ctx);
             Problems.send(ctx, new Problem(503, "Too many requests are in progress; try again shortly.",
                     Map.of("Retry-After", "1")));
             return;

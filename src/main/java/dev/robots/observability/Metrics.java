@@ -29,7 +29,7 @@ import java.util.Set;
  * that several services in one JVM (the tests) keep their figures apart.
  *
  * <pre>
- * curl localhost:8080/metrics
+ * curl localhost:9090/metrics        # METRICS_PORT
  * </pre>
  */
 public final class Metrics {
@@ -120,6 +120,7 @@ public final class Metrics {
         requests.mount(router);
     }
 
+    /** Serves the registry as Prometheus text at {@code GET /metrics} of {@code router}. */
     public void mount(Router router) {
         router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     }

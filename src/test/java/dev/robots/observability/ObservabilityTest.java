@@ -90,7 +90,7 @@ class ObservabilityTest {
     }
 
     private static String scrape() {
-        var response = service.get("/metrics");
+        var response = service.send(HttpRequest.newBuilder(service.metricsUri("/metrics")));
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
         return response.body();
