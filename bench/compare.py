@@ -80,6 +80,7 @@ def start(target, path="/v1/robots/1"):
     env = dict(os.environ, PORT=str(PORTS[target]), DATABASE_URL=url(DATABASES[target]))
     if target == "ours":
         env["HOST"] = "127.0.0.1"
+        env["METRICS_PORT"] = "18433"  # not the default 9090, which another process on the machine may hold
         env.update(OUR_ENV)
         command = [str(JAVA), *JAVA_OPTS, "-jar", str(ROOT / "target" / "robots-api.jar")]
     else:

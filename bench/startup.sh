@@ -15,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 
 # One robot in a prepared database, so that every run answers 200 at once.
 # shellcheck disable=SC2086
-DATA_DIR="$work/seed" PORT=$port HOST=127.0.0.1 API_TOKENS=bench-token-0123456789 "$java" $opts -jar target/robots-api.jar \
+DATA_DIR="$work/seed" PORT=$port METRICS_PORT=$((port + 1)) HOST=127.0.0.1 API_TOKENS=bench-token-0123456789 "$java" $opts -jar target/robots-api.jar \
   >/dev/null 2>&1 &
 pid=$!
 until curl -sf -m 2 "localhost:$port/readyz" >/dev/null; do sleep 0.05; done
@@ -28,7 +28,7 @@ first_200_ms() { # extra JVM flags...
   local start end
   start=$(date +%s%N)
   # shellcheck disable=SC2086
-  DATA_DIR="$work/run" PORT=$port HOST=127.0.0.1 ACCESS_LOG=false "$java" $opts "$@" -jar target/robots-api.jar \
+  DATA_DIR="$work/run" PORT=$port METRICS_PORT=$((port + 1)) HOST=127.0.0.1 ACCESS_LOG=false "$java" $opts "$@" -jar target/robots-api.jar \
     >/dev/null 2>&1 &
   local pid=$!
   until curl -sf -m 2 -o /dev/null "localhost:$port/v1/robots/1"; do sleep 0.005; done

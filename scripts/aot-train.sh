@@ -12,14 +12,15 @@ set -euo pipefail
 app=${1:-target}
 cache=${2:-$app/robots-api.aot}
 port=${AOT_TRAINING_PORT:-18999}
+metrics_port=$((port - 1))
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 launch=${APP_ARGS:-"-jar $app/robots-api.jar"}
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
 
-request() { # METHOD PATH [CONTENT_TYPE BODY]: prints the status line
+request() { # METHOD PATH [CONTENT_TYPE BODY]: prints the status line; TO_PORT=... for another port than the API's
   local body=${4:-}
-  exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+  exec 3<>"/dev/tcp/127.0.0.1/${TO_PORT:-$port}" || return 1
   printf '%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer training-token-0123456789\r\n' \
     "$1" "$2" >&3
   if [ -n "${3:-}" ]; then printf 'Content-Type: %s\r\n' "$3" >&3; fi
@@ -30,7 +31,7 @@ request() { # METHOD PATH [CONTENT_TYPE BODY]: prints the status line
 
 start() { # extra JVM flags...: starts the service in the background, sets pid
   # shellcheck disable=SC2086 # JAVA_OPTS and APP_ARGS are lists of words
-  DATA_DIR="$data" PORT="$port" HOST=127.0.0.1 API_TOKENS=training-token-0123456789 \
+  DATA_DIR="$data" PORT="$port" METRICS_PORT="$metrics_port" HOST=127.0.0.1 API_TOKENS=training-token-0123456789 \
     "$java" ${JAVA_OPTS:-} "$@" $launch >>"$data/training.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 300); do
@@ -62,7 +63,7 @@ for _ in 1 2 3; do
   request GET /v1/robots/999
   request DELETE /v1/robots/999
   request GET /healthz
-  request GET /metrics
+  TO_PORT=$metrics_port request GET /metrics
 done >/dev/null
 kill -TERM "$pid"
 wait "$pid"

@@ -9,6 +9,8 @@ import dev.robots.counting.ReferenceCounter;
 import dev.robots.db.Database;
 import dev.robots.http.BearerAuth;
 import dev.robots.http.Guards;
+import dev.robots.http.Problem;
+import dev.robots.http.Problems;
 import dev.robots.observability.Metrics;
 import dev.robots.robots.RobotCache;
 import dev.robots.robots.RobotChanges;
@@ -17,7 +19,9 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -28,8 +32,8 @@ import java.util.logging.Logger;
 
 /**
  * The owner of everything that runs: it starts the database (schema and background pool), the listener that keeps
- * the read cache coherent, the reference flusher and one HTTP server per event loop, in that order, and stops them in
- * reverse order within the shutdown timeout.
+ * the read cache coherent, the reference flusher, one HTTP server per event loop and the metrics listener, in that
+ * order, and stops them in reverse order within the shutdown timeout.
  */
 public final class Application {
     private static final Logger LOG = Logger.getLogger(Application.class.getName());
@@ -59,6 +63,8 @@ public final class Application {
     private final List<HttpVerticle> servers = new CopyOnWriteArrayList<>();
     private volatile boolean shuttingDown;
     private int port;
+    private HttpServer metricsServer;
+    private int metricsPort;
 
     private Application(Config config, Vertx vertx, Metrics metrics, Database database) {
         this.config = config;
@@ -119,6 +125,7 @@ public final class Application {
     private Future<Application> serve() {
         return (changes == null ? Future.succeededFuture() : changes.firstAttempt())
                 .compose(heard -> deployServers())
+                .compose(serving -> serveMetrics())
                 .onSuccess(serving -> vertx.setTimer(JVM_METERS_DELAY_MS, timer -> vertx.executeBlocking(() -> {
                     metrics.bindJvmMetrics();
                     return null;
@@ -178,8 +185,40 @@ public final class Application {
                 : "%d (%d-%d each)".formatted(total, poolSizes[poolSizes.length - 1], poolSizes[0]);
     }
 
+    /**
+     * {@code /metrics} on {@code METRICS_PORT}: a listener of its own, so that the API's port (public on Cloud Run)
+     * does not serve it; anything else there is a 404 problem. One server is enough for a scrape every few seconds.
+     */
+    private Future<Application> serveMetrics() {
+        if (config.metricsOnApiPort()) {
+            metricsPort = port;
+            return Future.succeededFuture(this);
+        }
+        Router router = Router.router(vertx);
+        Problems.install(router);
+        metrics.mount(router);
+        router.route().handler(ctx -> Problems.send(ctx, Problem.notFound(
+                "There is nothing at %s; this port serves GET /metrics only.".formatted(ctx.request().path()))));
+        var options = new HttpServerOptions().setHost(config.host()).setPort(config.metricsPort())
+                .setMaxInitialLineLength(MAX_REQUEST_LINE).setMaxHeaderSize(MAX_HEADERS)
+                .setIdleTimeout(IDLE_TIMEOUT_SECONDS).setIdleTimeoutUnit(TimeUnit.SECONDS)
+                .setHttp2ClearTextEnabled(false);
+        return vertx.createHttpServer(options).requestHandler(router).listen()
+                .map(server -> {
+                    metricsServer = server;
+                    metricsPort = server.actualPort();
+                    LOG.info("Metrics on http://%s:%d/metrics".formatted(config.host(), metricsPort));
+                    return this;
+                });
+    }
+
     public int port() {
         return port;
+    }
+
+    /** Where {@code /metrics} is served: {@link #port()} if {@code METRICS_PORT} names it, else a port of its own. */
+    public int metricsPort() {
+        return metricsPort;
     }
 
     /** Background tasks whose response was sent and that have not finished. */
@@ -222,6 +261,9 @@ public final class Application {
                 })
                 .transform(flushed -> (changes == null ? Future.<Void>succeededFuture() : changes.stop())
                         .transform(stoppedListening -> database.close())
+                        // Last: a collector's shut-down scrape still finds the metrics while the API drains.
+                        .transform(closed -> metricsServer == null ? Future.<Void>succeededFuture()
+                                : metricsServer.close())
                         .transform(closed -> (Future<Void>) flushed));
         try {
             // Bounded here too: each step has the deadline, but closing a pool whose connections hang on a database

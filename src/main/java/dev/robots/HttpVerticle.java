@@ -53,7 +53,9 @@ final class HttpVerticle extends VerticleBase {
         services.guards().mount(router);
         Problems.install(router);
         new Health(services.database().pool(), services.shuttingDown()).mount(router);
-        services.metrics().mount(router);
+        if (config.metricsOnApiPort()) {
+            services.metrics().mount(router); // else on METRICS_PORT only (Application)
+        }
         new RobotRoutes(new RobotService(pool, services.database().dialect(), services.cache()), services.background(),
                 services.references(), services.auth()).mount(router);
         return router;

@@ -48,6 +48,7 @@ public final class JarProcess implements AutoCloseable {
         var builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("PORT", Integer.toString(port));
         builder.environment().put("HOST", "127.0.0.1");
+        builder.environment().put("METRICS_PORT", "0"); // not 9090: other jars may run beside it
         builder.environment().putAll(env);
         // A file, not a pipe: the JDK closes a process's pipe under its reader when the process exits.
         Path log = Files.createTempFile("robots-process-", ".log");

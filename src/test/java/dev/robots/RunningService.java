@@ -24,17 +24,20 @@ public final class RunningService implements AutoCloseable {
 
     private final Application app;
     private final URI base;
+    private final URI metricsBase;
     private boolean stopped;
 
     private RunningService(Application app) {
         this.app = app;
         this.base = URI.create("http://127.0.0.1:" + app.port());
+        this.metricsBase = URI.create("http://127.0.0.1:" + app.metricsPort());
     }
 
     /** Starts the service on {@code database}, with settings in {@code overrides} on top. */
     public static RunningService start(TestDatabase database, Map<String, String> overrides) {
         var env = new HashMap<String, String>();
         env.put("PORT", "0");
+        env.put("METRICS_PORT", "0"); // a free port of its own
         env.put("HOST", "127.0.0.1");
         env.put("COUNT_FLUSH_MS", "100");
         env.put("ACCESS_LOG", "false"); // the load tests would log thousands of lines; JsonLogsIT reads it
@@ -54,6 +57,20 @@ public final class RunningService implements AutoCloseable {
 
     public URI uri(String path) {
         return base.resolve(path);
+    }
+
+    /** {@code path} on the metrics listener ({@code METRICS_PORT}). */
+    public URI metricsUri(String path) {
+        return metricsBase.resolve(path);
+    }
+
+    /** The Prometheus text of {@code GET /metrics} on the metrics port; fails unless it answers 200. */
+    public String scrape() {
+        var response = send(HttpRequest.newBuilder(metricsUri("/metrics")).GET());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("/metrics answered " + response.statusCode() + ": " + response.body());
+        }
+        return response.body();
     }
 
     public HttpResponse<String> get(String path) {

@@ -18,6 +18,9 @@ import java.util.Optional;
  *
  * @param port           {@code PORT}: where HTTP is served (Cloud Run sets it); 0 picks a free port
  * @param host           {@code HOST}: the address to bind
+ * @param metricsPort    {@code METRICS_PORT}: where {@code /metrics} is served, on a listener of its own so that it
+ *                       stays off the public port; the same number as {@code PORT} serves it there instead; 0 picks a
+ *                       free port of its own
  * @param databaseUrl    {@code DATABASE_URL}: PostgreSQL; empty means the embedded H2 database in {@code dataDir}
  * @param dataDir        {@code DATA_DIR}: where the embedded database keeps its file
  * @param dbPoolSize     {@code DB_POOL_SIZE}: database connections per instance
@@ -44,6 +47,7 @@ import java.util.Optional;
 public record Config(
         int port,
         String host,
+        int metricsPort,
         Optional<String> databaseUrl,
         Path dataDir,
         int dbPoolSize,
@@ -66,9 +70,14 @@ public record Config(
     /** What a log line may say of the settings: all but the tokens. */
     @Override
     public String toString() {
-        return "Config[port=%d, host=%s, database=%s, pool=%d, tokens=%d, corsOrigins=%s]".formatted(
-                port, host, databaseUrl.isPresent() ? "PostgreSQL" : "embedded", dbPoolSize, apiTokens.size(),
+        return "Config[port=%d, metricsPort=%d, host=%s, database=%s, pool=%d, tokens=%d, corsOrigins=%s]".formatted(
+                port, metricsPort, host, databaseUrl.isPresent() ? "PostgreSQL" : "embedded", dbPoolSize, apiTokens.size(),
                 corsOrigins);
+    }
+
+    /** Whether {@code /metrics} is served on the API's port, because {@code METRICS_PORT} names that port. */
+    public boolean metricsOnApiPort() {
+        return metricsPort == port && port != 0;
     }
 
     /** The largest request body accepted; a robot is a name of at most 100 characters. */
@@ -84,6 +93,7 @@ public record Config(
         return new Config(
                 reader.integer("PORT", 8080, 0, 65535),
                 reader.string("HOST", "0.0.0.0"),
+                reader.integer("METRICS_PORT", 9090, 0, 65535),
                 Optional.ofNullable(env.get("DATABASE_URL")).map(String::strip).filter(s -> !s.isEmpty()),
                 Path.of(reader.string("DATA_DIR", "./data")),
                 reader.integer("DB_POOL_SIZE", 8, 1, 1000),

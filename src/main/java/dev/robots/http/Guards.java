@@ -1,6 +1,7 @@
 package dev.robots.http;
 
 import dev.robots.config.Config;
+import dev.robots.observability.Rejection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -52,6 +53,7 @@ public final class Guards {
         }
         if (inProgress.incrementAndGet() > config.maxConcurrentRequests()) {
             inProgress.decrementAndGet();
+            Rejection.OVERLOAD.mark(ctx);
             Problems.send(ctx, new Problem(503, "Too many requests are in progress; try again shortly.",
                     Map.of("Retry-After", "1")));
             return;
@@ -83,6 +85,7 @@ public final class Guards {
             return;
         }
         // Almost always waiting for the database.
+        Rejection.TIMEOUT.mark(ctx);
         Problems.send(ctx, new Problem(503, "The request took too long; try again shortly.",
                 Map.of("Retry-After", Problems.RETRY_AFTER_SECONDS)));
     }

@@ -2,6 +2,7 @@ package dev.robots.http;
 
 import dev.robots.config.Config;
 import dev.robots.db.Database;
+import dev.robots.observability.Rejection;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
@@ -70,6 +71,7 @@ public final class Problems {
         }
         if (failure != null && Database.isUnavailable(failure)) {
             logUnavailable(ctx, failure);
+            Rejection.DATABASE.mark(ctx);
             return new Problem(503, "The database cannot be reached right now; try again shortly.",
                     Map.of("Retry-After", RETRY_AFTER_SECONDS));
         }

@@ -25,6 +25,7 @@ class ConfigurationMistakesTest {
     private Throwable start(Map<String, String> settings) {
         var env = new HashMap<String, String>();
         env.put("PORT", "0");
+        env.put("METRICS_PORT", "0");
         env.put("HOST", "127.0.0.1");
         env.put("DATA_DIR", dataDir.toString());
         env.put("API_TOKENS", "a-token-of-16-characters");
@@ -44,6 +45,15 @@ class ConfigurationMistakesTest {
             int port = taken.getLocalPort();
             assertThat(start(Map.of("PORT", Integer.toString(port))))
                     .hasMessageStartingWith("PORT %d on HOST '127.0.0.1' cannot be bound".formatted(port));
+        }
+    }
+
+    @Test
+    void a_metrics_port_in_use_names_it() throws Exception {
+        try (var taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            assertThat(start(Map.of("METRICS_PORT", Integer.toString(port))))
+                    .hasMessageStartingWith("METRICS_PORT %d on HOST '127.0.0.1' cannot be bound".formatted(port));
         }
     }
 
@@ -72,7 +82,7 @@ class ConfigurationMistakesTest {
 
     @Test
     void a_data_dir_in_use_by_another_instance_names_it() {
-        var env = Map.of("PORT", "0", "HOST", "127.0.0.1", "DATA_DIR", dataDir.toString(),
+        var env = Map.of("PORT", "0", "METRICS_PORT", "0", "HOST", "127.0.0.1", "DATA_DIR", dataDir.toString(),
                 "API_TOKENS", "a-token-of-16-characters");
         try (var first = new Stopping(Application.start(Config.from(env)))) {
             Throwable error = catchThrowable(() -> Application.start(Config.from(env)).stop());

@@ -84,6 +84,12 @@ class DatabaseOutageTest {
                     assertThat(load.ok()).as("200s after the database came back").isGreaterThan(okAtRestore);
                     assertThat(load.status(503)).isPositive();
                     assertThat(load.status(500)).isZero();
+                    // Every 503 of the load and of the two GETs above is counted with its cause (readiness's own 503
+                    // is no rejection); a cut database is no overload.
+                    String metrics = service.scrape();
+                    assertThat(rejections(metrics, "database") + rejections(metrics, "timeout"))
+                            .isGreaterThanOrEqualTo(load.status(503) + 2);
+                    assertThat(rejections(metrics, "overload")).isZero();
                 }
                 // Every connection of the request pools answers again, not only some of them.
                 for (int i = 0; i < 50; i++) {
@@ -96,5 +102,12 @@ class DatabaseOutageTest {
                 }
             }
         }
+    }
+
+    private static double rejections(String metrics, String cause) {
+        return metrics.lines()
+                .filter(line -> line.startsWith("robots_http_rejections_total{cause=\"" + cause + "\""))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .findFirst().orElseThrow(() -> new AssertionError("no series for cause " + cause));
     }
 }

@@ -86,7 +86,7 @@ class DatabaseUrlSecrecyTest {
                 // Two passwords per shape: a start that reaches the database waits up to DB_TIMEOUT_MS.
                 for (String password : List.of(MARKER + "/ab+cd==", MARKER + "%zz")) {
                     String url = shape.replace("P", password);
-                    Throwable error = catchThrowable(() -> Application.start(Config.from(Map.of("PORT", "0",
+                    Throwable error = catchThrowable(() -> Application.start(Config.from(Map.of("PORT", "0", "METRICS_PORT", "0",
                             "HOST", "127.0.0.1", "DATABASE_URL", url, "DB_TIMEOUT_MS", "200",
                             "API_TOKENS", "a-token-of-16-characters"))).stop());
                     assertThat(error).as(url).isNotNull();

@@ -78,7 +78,9 @@ class ObservabilityTest {
                 .contains("robots_background_tasks_pending ")
                 .contains("robots_count_flush_seconds_count ")
                 .contains("robots_count_flush_failures_total ")
-                .contains("vertx_pool_in_use{");
+                .contains("vertx_pool_in_use{")
+                // Vert.x's own HTTP server meters are off: RequestMetrics measures requests at a fraction of the cost.
+                .doesNotContain("vertx_http_server_");
         // The JVM's meters are bound a second after the start, off its path, one binder after the other.
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (!(after.contains("jvm_memory_used_bytes{") && after.contains("jvm_gc_live_data_size_bytes"))
@@ -90,7 +92,7 @@ class ObservabilityTest {
     }
 
     private static String scrape() {
-        var response = service.get("/metrics");
+        var response = service.send(HttpRequest.newBuilder(service.metricsUri("/metrics")));
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
         return response.body();

@@ -170,7 +170,7 @@ class CacheCoherenceTest {
 
     /** Queries that the request pools of {@code service} have run so far, from its Prometheus metrics. */
     static double requestQueries(RunningService service) {
-        return service.get("/metrics").body().lines()
+        return service.scrape().lines()
                 .filter(line -> line.startsWith("vertx_pool_completed_total{pool_name=\"requests-"))
                 .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
                 .sum();
