@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.RunningService;
 import dev.robots.TestDatabase;
+import java.net.http.HttpRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -100,14 +101,17 @@ class ProbesAndLimitsTest {
         try (var database = TestDatabase.create("h2"); var service = RunningService.start(database)) {
             long id = service.create("R2-D2");
             for (String path : new String[] {"/healthz", "/readyz", "/metrics", "/v1/robots", "/v1/robots/" + id}) {
-                var get = service.get(path);
-                var head = service.send(service.request("HEAD", path, null, null));
+                var uri = path.equals("/metrics") ? service.metricsUri(path) : service.uri(path);
+                var get = service.send(HttpRequest.newBuilder(uri).GET());
+                var head = service.send(HttpRequest.newBuilder(uri).method("HEAD", HttpRequest.BodyPublishers.noBody()));
                 assertThat(head.statusCode()).as(path).isEqualTo(get.statusCode()).isEqualTo(200);
                 assertThat(head.body()).isEmpty();
             }
             for (String path : new String[] {"/healthz", "/readyz", "/metrics"}) {
+                var uri = path.equals("/metrics") ? service.metricsUri(path) : service.uri(path);
                 for (String method : new String[] {"POST", "DELETE", "PUT"}) {
-                    var refused = service.send(method, path, null, null);
+                    var refused = service.send(HttpRequest.newBuilder(uri)
+                            .method(method, HttpRequest.BodyPublishers.noBody()));
                     assertThat(refused.statusCode()).as(method + " " + path).isEqualTo(405);
                     assertThat(refused.headers().firstValue("Allow")).hasValue("GET, HEAD");
                     assertThat(refused.headers().firstValue("Content-Type")).hasValue(Problems.CONTENT_TYPE);

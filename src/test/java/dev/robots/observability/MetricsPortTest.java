@@ -58,13 +58,16 @@ class MetricsPortTest {
         for (var request : new HttpRequest.Builder[] {
             HttpRequest.newBuilder(service.metricsUri("/v1/robots/1")),
             HttpRequest.newBuilder(service.metricsUri("/healthz")),
-            HttpRequest.newBuilder(service.metricsUri("/metrics")).POST(HttpRequest.BodyPublishers.noBody()),
         }) {
             HttpResponse<String> response = service.send(request);
             assertThat(response.statusCode()).as(request.build().toString()).isEqualTo(404);
             assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
             assertThat(new JsonObject(response.body()).getString("detail")).contains("GET /metrics only");
         }
+        var post = service.send(HttpRequest.newBuilder(service.metricsUri("/metrics"))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(post.statusCode()).isEqualTo(405);
+        assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD");
     }
 
     @Test
@@ -73,7 +76,7 @@ class MetricsPortTest {
         try (var probe = new ServerSocket(0)) {
             port = probe.getLocalPort();
         }
-        try (var shared = RunningService.start(database,
+        try (var own = TestDatabase.create("h2"); var shared = RunningService.start(own,
                 Map.of("PORT", Integer.toString(port), "METRICS_PORT", Integer.toString(port)))) {
             assertThat(shared.app().metricsPort()).isEqualTo(shared.app().port()).isEqualTo(port);
             var response = shared.get("/metrics");
