@@ -55,14 +55,18 @@ public final class Health {
             unavailable(ctx, "shutting down");
             return;
         }
-        if (check == null) {
-            Future<Void> started = pool.query("SELECT 1").execute()
+        Future<Void> current = check;
+        if (current == null) {
+            // Through compose, so that a pool that throws (closed, say) fails the check instead of the request.
+            Future<Void> started = Future.succeededFuture()
+                    .compose(go -> pool.query("SELECT 1").execute())
                     .timeout(CHECK_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                     .mapEmpty();
             check = started;
-            started.onComplete(done -> check = null);
+            started.onComplete(done -> check = null); // at once, if it completed already
+            current = started;
         }
-        check.onSuccess(ok -> send(ctx, 200, "ready"))
+        current.onSuccess(ok -> send(ctx, 200, "ready"))
                 .onFailure(e -> unavailable(ctx, "database unavailable"));
     }
 

@@ -43,8 +43,12 @@ class CorsTest {
                 assertThat(read.headers().firstValue("Access-Control-Allow-Credentials")).isEmpty();
             }
 
+            // Matched as whole origins: no prefix, suffix, other port or path of an allowed one passes. (Host case, a
+            // default port and a bare trailing slash are not compared: https://APP.example.com:443/ is the same origin.)
             for (String origin : new String[] {"https://evil.example.com", "http://app.example.com",
-                    "https://app.example.com.evil.net", "null"}) {
+                    "https://app.example.com.evil.net", "null", "https://app.example.com:8443",
+                    "https://app.example.comx", "https://xapp.example.com",
+                    "https://app.example.co", "https://app.example.com, https://evil.example.com", "*"}) {
                 var refused = preflight(service, origin);
                 assertThat(refused.statusCode()).as(origin).isEqualTo(403);
                 assertThat(refused.headers().firstValue("Access-Control-Allow-Origin")).as(origin).isEmpty();
@@ -52,6 +56,9 @@ class CorsTest {
                         .contains("application/problem+json");
                 var read = getFrom(service, origin);
                 assertThat(read.headers().firstValue("Access-Control-Allow-Origin")).as(origin).isEmpty();
+                // A plain GET from another origin is refused outright (README, CORS_ORIGINS), not served unmarked.
+                assertThat(read.statusCode()).as(origin).isEqualTo(403);
+                assertThat(read.headers().firstValue("Content-Type")).hasValue("application/problem+json");
             }
         }
     }

@@ -108,7 +108,7 @@ class ObservabilityTest {
     }
 
     @Test
-    void readiness_fails_once_shutdown_has_begun_while_liveness_holds() throws Exception {
+    void readiness_fails_with_retry_after_when_the_database_is_away_or_shutdown_has_begun_while_liveness_holds() throws Exception {
         Vertx vertx = Vertx.vertx();
         try {
             var pool = JDBCPool.pool(vertx, new JDBCConnectOptions().setJdbcUrl("jdbc:h2:mem:probe"),
@@ -121,8 +121,16 @@ class ObservabilityTest {
             var base = URI.create("http://127.0.0.1:" + server.actualPort());
 
             assertThat(status(http, base.resolve("/readyz"))).isEqualTo(200);
+            pool.close().await();
+            var unavailable = http.send(HttpRequest.newBuilder(base.resolve("/readyz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(unavailable.statusCode()).isEqualTo(503);
+            assertThat(unavailable.headers().firstValue("Retry-After")).isPresent();
             shuttingDown.set(true);
-            assertThat(status(http, base.resolve("/readyz"))).isEqualTo(503);
+            var stopping = http.send(HttpRequest.newBuilder(base.resolve("/readyz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(stopping.statusCode()).isEqualTo(503);
+            assertThat(stopping.headers().firstValue("Retry-After")).isPresent();
             assertThat(status(http, base.resolve("/healthz"))).isEqualTo(200);
         } finally {
             vertx.close().await();

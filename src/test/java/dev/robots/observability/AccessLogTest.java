@@ -1,0 +1,60 @@
+package dev.robots.observability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.robots.LogCapture;
+import dev.robots.RunningService;
+import dev.robots.TestDatabase;
+import java.util.Map;
+import java.util.logging.Level;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Access entries tell the truth and leak nothing: secrets in query strings redacted, the caller's request id echoed
+ * in the answer and the entry, the client address from the right end of {@code X-Forwarded-For} and only if it is an
+ * address, control characters escaped in text lines.
+ */
+class AccessLogTest {
+    @Test
+    void secrets_in_query_strings_are_redacted() {
+        assertThat(AccessLog.redact("/v1/robots?limit=5&access_token=abc&token=def&api_key=ghi&KEY=jkl&after=1"))
+                .isEqualTo("/v1/robots?limit=5&access_token=REDACTED&token=REDACTED&api_key=REDACTED&KEY=REDACTED"
+                        + "&after=1");
+        assertThat(AccessLog.redact("/v1/robots?password=x&client_secret=y&sig=z&limit"))
+                .isEqualTo("/v1/robots?password=REDACTED&client_secret=REDACTED&sig=REDACTED&limit");
+        assertThat(AccessLog.redact("/v1/robots/1")).isEqualTo("/v1/robots/1");
+    }
+
+    @Test
+    void control_characters_are_escaped_in_text_lines() {
+        assertThat(Logging.escapeControls("GET /x\r\n2026-01-01 INFO forged\u001b[2J\u2028"))
+                .isEqualTo("GET /x\\u000d\\u000a2026-01-01 INFO forged\\u001b[2J\\u2028");
+        assertThat(Logging.escapeControls("plain line é")).isEqualTo("plain line é");
+    }
+
+    @Test
+    void the_request_id_is_echoed_and_logged_and_the_client_address_comes_from_the_right() throws Exception {
+        try (var database = TestDatabase.create("h2"); var logs = new LogCapture(Level.INFO);
+                var service = RunningService.start(database, Map.of("ACCESS_LOG", "true", "TRUST_PROXY", "true"))) {
+            var echoed = service.send(service.request("GET", "/v1/robots?token=s3cret-in-the-query", null, null)
+                    .header("X-Request-Id", "req-42")
+                    .header("X-Forwarded-For", "6.6.6.6, 203.0.113.7"));
+            assertThat(echoed.headers().firstValue("X-Request-Id")).hasValue("req-42");
+            var forged = service.send(service.request("GET", "/healthz", null, null)
+                    .header("X-Forwarded-For", "198.51.100.1, not-an-address"));
+            assertThat(forged.statusCode()).isEqualTo(200);
+            var insane = service.send(service.request("GET", "/healthz", null, null)
+                    .header("X-Request-Id", "<script>"));
+            assertThat(insane.headers().firstValue("X-Request-Id")).isPresent().get().asString()
+                    .matches("[0-9a-f-]{36}"); // replaced by an id of our own, never echoed as sent
+
+            // Each entry is logged as its response ends, before the client has read it.
+            var access = logs.lines().stream().filter(line -> line.contains("GET /")).toList();
+            assertThat(access).anyMatch(line -> line.contains("/v1/robots?token=REDACTED 200")
+                    && line.contains("203.0.113.7") && line.contains("req-42") && !line.contains("6.6.6.6"));
+            assertThat(access).noneMatch(line -> line.contains("s3cret-in-the-query"));
+            assertThat(access).anyMatch(line -> line.startsWith("GET /healthz 200") && line.contains("127.0.0.1"))
+                    .noneMatch(line -> line.contains("not-an-address") || line.contains("198.51.100.1"));
+        }
+    }
+}
