@@ -14,7 +14,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 
 /**
  * Where the data lives, worked out from {@code DATABASE_URL} (or its absence): the reactive client's options for
@@ -76,7 +75,16 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
         var parameters = new ArrayList<String>();
         String query = parsed.getRawQuery();
         if (query != null) {
-            Arrays.stream(query.split("&")).filter(p -> !p.startsWith("host=")).forEach(parameters::add);
+            for (String parameter : query.split("&")) {
+                // user and password given as parameters leave the URL too, so no driver message can quote them.
+                if (parameter.startsWith("password=")) {
+                    options.setPassword(decode(parameter.substring("password=".length()), "password"));
+                } else if (parameter.startsWith("user=")) {
+                    options.setUser(decode(parameter.substring("user=".length()), "user"));
+                } else if (!parameter.startsWith("host=")) {
+                    parameters.add(parameter);
+                }
+            }
         }
         String host = options.getHost();
         if (host.startsWith("/")) {

@@ -50,8 +50,7 @@ class DatabaseUrlSecrecyTest {
                 } else {
                     DatabaseTarget target = DatabaseTarget.postgres(url);
                     assertThat(target.describe()).as(url).doesNotContain(MARKER);
-                    assertThat(target.jdbcUrl(java.time.Duration.ofSeconds(1))).as(url)
-                            .doesNotContain(MARKER + "@").doesNotContain(":" + MARKER);
+                    assertThat(target.jdbcUrl(java.time.Duration.ofSeconds(1))).as(url).doesNotContain(MARKER);
                 }
             }
         }
@@ -69,6 +68,10 @@ class DatabaseUrlSecrecyTest {
         assertThat(target.pgOptions().getHost()).isEqualTo("db");
         assertThat(target.pgOptions().getPort()).isEqualTo(6543);
         assertThat(target.jdbcUrl()).isEqualTo("jdbc:postgresql://db:6543/robots?sslmode=disable");
+        var inQuery = DatabaseTarget.postgres("postgres://db/robots?user=ro&password=a%2Bb+c&sslmode=disable");
+        assertThat(inQuery.user()).isEqualTo("ro");
+        assertThat(inQuery.password()).isEqualTo("a+b+c");
+        assertThat(inQuery.jdbcUrl()).isEqualTo("jdbc:postgresql://db:5432/robots?sslmode=disable");
     }
 
     @Test

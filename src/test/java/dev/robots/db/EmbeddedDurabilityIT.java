@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.JarProcess;
 import dev.robots.RunningService;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,7 +34,10 @@ class EmbeddedDurabilityIT {
     }
 
     private static Map<String, String> env(Path dataDir) {
-        return Map.of("DATA_DIR", dataDir.toString(), "API_TOKENS", RunningService.TOKEN, "ACCESS_LOG", "false");
+        // A generous request deadline: on a busy machine the first requests after a start may take a while, and a 503
+        // would say nothing about what the database kept.
+        return Map.of("DATA_DIR", dataDir.toString(), "API_TOKENS", RunningService.TOKEN, "ACCESS_LOG", "false",
+                "REQUEST_TIMEOUT_MS", "30000", "DB_TIMEOUT_MS", "30000");
     }
 
     @Test
@@ -67,8 +69,9 @@ class EmbeddedDurabilityIT {
         try (var jar = JarProcess.start(env(dataDir))) {
             var page = HTTP.send(HttpRequest.newBuilder(jar.uri("/v1/robots?limit=500")).build(),
                     HttpResponse.BodyHandlers.ofString());
+            assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
             var found = new TreeMap<Long, String>();
-            for (Object robot : new JsonObject(page.body()).getJsonArray("robots", new JsonArray())) {
+            for (Object robot : new JsonObject(page.body()).getJsonArray("robots")) {
                 var json = (JsonObject) robot;
                 found.put(json.getLong("id"), json.getString("name"));
             }
