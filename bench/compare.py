@@ -39,7 +39,7 @@ JAVA_OPTS = os.environ.get("BENCH_JAVA_OPTS", "-XX:+UseSerialGC -Xms16m -Xmx256m
 # (scripts/aot-train.sh). BENCH_AOT=0 measures without.
 AOT = os.environ.get("BENCH_AOT", "1") != "0"
 AOT_CACHE = ROOT / "target" / "bench.aot"
-# Settings for our service on top of its defaults, e.g. BENCH_ENV="ACCESS_LOG=false CACHE_SIZE=0".
+# Settings for our service on top of its defaults, e.g. BENCH_ENV="ACCESS_LOG=false CACHE_MB=0".
 OUR_ENV = {"MALLOC_ARENA_MAX": "2",
            **dict(item.split("=", 1) for item in os.environ.get("BENCH_ENV", "").split())}
 PORTS = {"ours": 18431, "seed": 18432}

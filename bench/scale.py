@@ -61,7 +61,7 @@ def load_rows(target, size, n):
     compare.psql(db, "VACUUM ANALYZE robots")
 
 
-def prepare():
+def prepare(rows=True):
     if compare.AOT:
         compare.psql("postgres", "DROP DATABASE IF EXISTS bench_aot WITH (FORCE)")
         compare.psql("postgres", "CREATE DATABASE bench_aot")
@@ -71,7 +71,7 @@ def prepare():
                        env=dict(os.environ, DATABASE_URL=compare.url("bench_aot"),
                                 JAVA_HOME=str(compare.JAVA.parent.parent), JAVA_OPTS=" ".join(compare.JAVA_OPTS),
                                 **compare.OUR_ENV))
-    for target in ("seed", "ours"):
+    for target in ("seed", "ours") if rows else ():
         load_rows(target, "small", 100)
         load_rows(target, "big", BIG)
 
@@ -235,12 +235,13 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--prepare", action="store_true", help="only load the rows and record the AOT cache")
+    parser.add_argument("--aot", action="store_true", help="only record the AOT cache (after a new jar)")
     parser.add_argument("--workloads", default="hundred,uniform,zipf")
     parser.add_argument("--no-multi", action="store_true")
     args = parser.parse_args()
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
-    if args.prepare:
-        prepare()
+    if args.prepare or args.aot:
+        prepare(rows=args.prepare)
         return
     if compare.AOT:
         if not compare.AOT_CACHE.exists():

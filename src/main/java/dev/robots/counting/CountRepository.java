@@ -8,6 +8,7 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.templates.SqlTemplate;
+import java.util.ArrayList;
 import java.util.Map;
 import java.util.Optional;
 
@@ -67,16 +68,18 @@ final class CountRepository {
                                 .execute(Tuple.tuple().addArrayOfLong(boxedIds).addArrayOfLong(boxedSums)));
             }
             // H2 (one process, one flusher: no lock order to keep) has neither unnest over two arrays in UPDATE
-            // ... FROM nor RETURNING; a MERGE joins the sums by primary key, and FINAL TABLE gives the new counts.
-            // The values are longs written by this method, so inlining them cannot inject anything.
+            // ... FROM nor RETURNING with several rows here: one batch of updates by primary key, then the new
+            // counts read back in the same transaction. The ids are longs, so inlining them injects nothing.
             case H2 -> {
-                var values = new StringBuilder(ids.length * 16);
+                var updates = new ArrayList<Tuple>(ids.length);
+                var list = new StringBuilder(ids.length * 8);
                 for (int i = 0; i < ids.length; i++) {
-                    values.append(i == 0 ? "(" : ", (").append(ids[i]).append(", ").append(sums[i]).append(')');
+                    updates.add(Tuple.of(sums[i], ids[i]));
+                    list.append(i == 0 ? "" : ",").append(ids[i]);
                 }
-                yield conn.query("SELECT id, count FROM FINAL TABLE (MERGE INTO robots AS r USING (VALUES "
-                        + values + ") AS d(id, n) ON r.id = d.id WHEN MATCHED THEN UPDATE SET count = r.count + d.n)")
-                        .execute();
+                yield conn.preparedQuery("UPDATE robots SET count = count + ? WHERE id = ?").executeBatch(updates)
+                        .compose(updated -> conn.query("SELECT id, count FROM robots WHERE id IN (" + list + ")")
+                                .execute());
             }
         };
     }

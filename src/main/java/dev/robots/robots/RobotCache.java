@@ -130,6 +130,12 @@ public final class RobotCache {
     }
 
     private final Cache<Long, Entry> entries;
+    /**
+     * The newest version of each robot that a load has answered, bounded like the entries (W-TinyLFU keeps the
+     * popular robots' versions). An entry older than it is neither kept nor served, however it got there: a change is
+     * heard a moment after its commit, and in that moment an older answer must not follow a newer one.
+     */
+    private final Cache<Long, Long> newest;
     private final ConcurrentHashMap<Long, Load> loads = new ConcurrentHashMap<>();
     private final long maxBytes;
     private final Counter hits;
@@ -151,6 +157,10 @@ public final class RobotCache {
                 // Eviction's upkeep runs on the calling thread, in small amortised steps: no thread of its own.
                 .executor(Runnable::run)
                 .build();
+        this.newest = Caffeine.newBuilder()
+                .maximumSize(Math.max(1024, maxBytes / ENTRY_OVERHEAD))
+                .executor(Runnable::run)
+                .build();
         this.hits = Counter.builder("robots.cache.requests").tag("result", "hit")
                 .description("Robot retrievals answered from the read cache (hit) or not (miss)").register(meters);
         this.misses = Counter.builder("robots.cache.requests").tag("result", "miss")
@@ -165,6 +175,10 @@ public final class RobotCache {
     /** The cached robot {@code id}, or null; counts a hit or a miss. */
     Entry get(long id) {
         Entry entry = enabled ? entries.getIfPresent(id) : null;
+        if (entry != null && entry.version() < newestVersion(id)) {
+            entries.asMap().remove(id, entry);
+            entry = null;
+        }
         (entry == null ? misses : hits).increment();
         return entry;
     }
@@ -193,19 +207,26 @@ public final class RobotCache {
             return;
         }
         Optional<Entry> found = result.result().map(Entry::of);
+        found.ifPresent(entry -> newest.asMap().merge(id, entry.version(), Math::max));
         loads.computeIfPresent(id, (key, current) -> {
             if (current != load) {
                 return current;
             }
             found.ifPresent(entry -> {
                 entry.countAtLeast(load.count);
-                if (enabled) { // an invalidation since the query began removed the load: this is not reached
+                // (An invalidation since the query began removed the load: this is not reached.)
+                if (enabled && entry.version() >= newestVersion(id)) {
                     keep(id, entry);
                 }
             });
             return null;
         });
         load.result.complete(found);
+    }
+
+    private long newestVersion(long id) {
+        Long version = newest.policy().getIfPresentQuietly(id);
+        return version == null ? -1 : version;
     }
 
     /** Keeps {@code entry} unless one of a newer version of the robot is there (per robot: versions only go up). */
@@ -259,6 +280,7 @@ public final class RobotCache {
     private void clear() {
         loads.keySet().forEach(this::invalidate);
         entries.invalidateAll();
+        // The newest versions stay: forgetting them could only let an older answer back in.
     }
 
     public boolean enabled() {

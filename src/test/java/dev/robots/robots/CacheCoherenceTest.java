@@ -118,6 +118,69 @@ class CacheCoherenceTest {
         }
     }
 
+    @Test
+    void two_instances_stay_coherent_with_batched_announcements_and_hand_edits_in_sql() throws Exception {
+        int robots = 300;
+        try (var database = (TestDatabase.Postgres) TestDatabase.create("postgresql");
+                var a = RunningService.start(database);
+                // B flushes only when it stops: the counts it shows are A's, as announced.
+                var b = RunningService.start(database, Map.of("COUNT_FLUSH_MS", "600000"))) {
+            awaitTrue("B's cache on", () -> b.app().cache().enabled());
+            sql(database, "INSERT INTO robots (name) SELECT 'hand-' || g FROM generate_series(1, %d) g"
+                    .formatted(robots));
+            for (long id = 1; id <= robots; id++) {
+                assertThat(name(b, id)).isEqualTo("hand-" + id);
+            }
+            assertThat(b.app().cache().size()).isEqualTo(robots);
+
+            // A counts two retrievals of each robot and flushes them: one statement and one notification per flush
+            // (each second; V6 sent one per robot, 300 or more), and B's cached robots take the new counts without
+            // being dropped.
+            double heard = notifications(b);
+            for (long id = 1; id <= robots; id++) {
+                assertThat(a.get("/v1/robots/" + id).statusCode()).isEqualTo(200);
+                assertThat(a.get("/v1/robots/" + id).statusCode()).isEqualTo(200);
+            }
+            a.awaitFlushed();
+            for (long id = 1; id <= robots; id++) {
+                awaitOn(b, id, body -> body.getLong("count") == 2);
+            }
+            assertThat(notifications(b) - heard).as("notifications B received for one flush of %d robots", robots)
+                    .isBetween(1.0, robots / 10.0);
+            assertThat(b.app().cache().size()).as("count changes keep cached robots").isEqualTo(robots);
+            double queries = requestQueries(b);
+            for (long id = 1; id <= robots; id++) {
+                name(b, id);
+            }
+            assertThat(requestQueries(b) - queries).as("queries for %d cached GETs".formatted(robots)).isZero();
+
+            // Changes by hand in SQL reach B too: a rename of every robot in one statement, a count set back, a
+            // delete.
+            sql(database, "UPDATE robots SET name = 'renamed-' || id");
+            for (long id = 1; id <= robots; id++) {
+                long robot = id;
+                awaitOn(b, id, body -> body.getString("name").equals("renamed-" + robot));
+            }
+            sql(database, "UPDATE robots SET count = 0 WHERE id = 1");
+            awaitOn(b, 1, body -> body.getLong("count") == 0);
+            sql(database, "DELETE FROM robots WHERE id = 2");
+            awaitStatus(b, 2, 404);
+        }
+    }
+
+    private static void sql(TestDatabase.Postgres database, String statement) throws java.sql.SQLException {
+        try (var connection = database.connect(); var statementRun = connection.createStatement()) {
+            statementRun.execute(statement);
+        }
+    }
+
+    private static double notifications(RunningService service) {
+        return service.get("/metrics").body().lines()
+                .filter(line -> line.startsWith("robots_changes_notifications_total"))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+
     private static String name(RunningService service, long id) {
         var response = service.get("/v1/robots/" + id);
         assertThat(response.statusCode()).isEqualTo(200);
