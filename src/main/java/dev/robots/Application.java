@@ -7,7 +7,9 @@ import dev.robots.counting.ReferenceCounter;
 import dev.robots.db.Database;
 import dev.robots.http.BearerAuth;
 import dev.robots.http.Guards;
+import dev.robots.idempotency.Idempotency;
 import dev.robots.observability.Metrics;
+import dev.robots.repairs.RepairWorker;
 import dev.robots.robots.RobotCache;
 import dev.robots.robots.RobotChanges;
 import io.micrometer.core.instrument.Gauge;
@@ -54,6 +56,8 @@ public final class Application {
     private final CountFlusher flusher;
     private final RobotCache cache;
     private final RobotChanges changes;
+    private final RepairWorker repairs;
+    private long pruneTimer = -1;
     private final List<HttpVerticle> servers = new CopyOnWriteArrayList<>();
     private volatile boolean shuttingDown;
     private int port;
@@ -71,6 +75,8 @@ public final class Application {
         this.changes = shared && config.cacheSize() > 0 ? RobotChanges.start(vertx, database, cache) : null;
         this.flusher = new CountFlusher(vertx, database, references, config.countFlush(), metrics.registry(),
                 cache::invalidate);
+        this.repairs = new RepairWorker(vertx, database, config.repairDuration(), config.repairLease(),
+                metrics.registry(), cache::invalidate);
         Gauge.builder("robots.background.tasks.pending", background, BackgroundTasks::pending)
                 .description("Background tasks whose response was sent and that have not finished")
                 .register(metrics.registry());
@@ -113,6 +119,9 @@ public final class Application {
     /** One HTTP server per event loop (one per core), each with its own pool, sharing one port. */
     private Future<Application> deployServers() {
         flusher.start();
+        repairs.start();
+        pruneTimer = vertx.setPeriodic(Idempotency.PRUNE_INTERVAL.toMillis(), timer -> Idempotency.prune(database.pool())
+                .onFailure(e -> LOG.warning("Could not delete expired idempotency keys: " + e)));
         int loops = Runtime.getRuntime().availableProcessors();
         int poolSize = Math.max(1, config.dbPoolSize() / loops);
         // A negative port asks Vert.x for one random port shared by all the servers (0 would give each its own).
@@ -120,7 +129,7 @@ public final class Application {
                 .setMaxInitialLineLength(MAX_REQUEST_LINE).setMaxHeaderSize(MAX_HEADERS)
                 .setIdleTimeout(IDLE_TIMEOUT_SECONDS).setIdleTimeoutUnit(TimeUnit.SECONDS);
         var services = new Services(config, database, metrics, new Guards(config, new AtomicInteger()),
-                BearerAuth.of(config), background, references, cache, () -> shuttingDown);
+                BearerAuth.of(config), background, references, cache, repairs::wake, () -> shuttingDown);
         return vertx.deployVerticle(() -> {
                     var verticle = new HttpVerticle(services, poolSize, options);
                     servers.add(verticle);
@@ -155,13 +164,15 @@ public final class Application {
 
     /**
      * Stops in order: readiness fails, the servers stop taking connections and finish in-flight requests, background
-     * tasks drain, the last references are flushed, the pool closes, Vert.x closes. Blocks, so call it from a thread
+     * tasks drain, the repair worker drains (repairs that cannot finish in time go back to the queue), the last
+     * references are flushed, the pool closes, Vert.x closes. Blocks, so call it from a thread
      * of its own (never an event loop). Throws if references could not be written in time.
      */
     public void stop() {
         long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
         LOG.info("Shutting down: %d references pending".formatted(flusher.pending()));
         shuttingDown = true;
+        vertx.cancelTimer(pruneTimer);
         Future<Void> stopped = Future.join(servers.stream()
                         .map(verticle -> verticle.server().shutdown(remaining(deadline).toMillis(), TimeUnit.MILLISECONDS))
                         .toList())
@@ -169,6 +180,12 @@ public final class Application {
                 .transform(drained -> {
                     if (drained.failed()) {
                         LOG.warning(drained.cause().getMessage());
+                    }
+                    return repairs.stop(remaining(deadline));
+                })
+                .transform(repaired -> {
+                    if (repaired.failed()) {
+                        LOG.warning(repaired.cause().getMessage());
                     }
                     return flusher.stop(remaining(deadline));
                 })

@@ -3,6 +3,7 @@ package dev.robots;
 import dev.robots.http.Health;
 import dev.robots.http.Problems;
 import dev.robots.observability.AccessLog;
+import dev.robots.repairs.RepairRoutes;
 import dev.robots.robots.RobotRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -48,6 +49,8 @@ final class HttpVerticle extends VerticleBase {
         Problems.install(router);
         new Health(pool, services.shuttingDown()).mount(router);
         services.metrics().mount(router);
+        // Before the robots' routes, so that /v1/robots/repair is not taken for a robot id.
+        new RepairRoutes(pool, services.database().dialect(), services.auth(), services.repairQueued()).mount(router);
         new RobotRoutes(pool, services.database().dialect(), services.cache(), services.background(),
                 services.references(), services.auth()).mount(router);
         return router;

@@ -5,8 +5,11 @@ import dev.robots.background.BackgroundTasks;
 import dev.robots.config.Config;
 import dev.robots.counting.ReferenceCounter;
 import dev.robots.db.Dialect;
+import dev.robots.http.Preconditions;
 import dev.robots.http.Problem;
 import dev.robots.http.Problems;
+import dev.robots.idempotency.Idempotency;
+import dev.robots.idempotency.Reply;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -18,6 +21,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.sqlclient.Pool;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -30,8 +34,6 @@ import java.util.Set;
  * curl 'localhost:8080/v1/robots?limit=50&amp;after=0'
  * curl -X PATCH localhost:8080/v1/robots/1 -H 'Content-Type: application/json' -d '{"name": "C-3PO"}'
  * curl -X DELETE localhost:8080/v1/robots/1
- * curl -X POST localhost:8080/v1/robots/1/repair
- * curl -X POST localhost:8080/v1/robots/repair -d robot_id=1
  * </pre>
  */
 public final class RobotRoutes {
@@ -44,6 +46,9 @@ public final class RobotRoutes {
     private final BackgroundTasks background;
     private final ReferenceCounter references;
     private final Handler<RoutingContext> writers;
+    private final Pool pool;
+    private final Dialect dialect;
+    private final Idempotency idempotency;
 
     /** {@code writers} guards the routes that change data. */
     public RobotRoutes(Pool pool, Dialect dialect, RobotCache cache, BackgroundTasks background,
@@ -53,6 +58,9 @@ public final class RobotRoutes {
         this.background = background;
         this.references = references;
         this.writers = writers;
+        this.pool = pool;
+        this.dialect = dialect;
+        this.idempotency = new Idempotency(pool, dialect);
     }
 
     public void mount(Router router) {
@@ -70,17 +78,12 @@ public final class RobotRoutes {
         router.post("/v1/robots").handler(body).handler(this::createRobot);
         Problems.methodNotAllowed(router, "/v1/robots", "GET, POST");
 
-        // The seed's own repair route, form field robot_id; before /:id so that "repair" is not taken for an id.
-        router.post("/v1/robots/repair").handler(body).handler(this::repairFromForm);
-        Problems.methodNotAllowed(router, "/v1/robots/repair", "POST");
+        // The repair routes (repairs.RepairRoutes) are mounted before these, so that "repair" is not taken for an id.
 
         router.get("/v1/robots/:id").handler(this::getRobot);
         router.patch("/v1/robots/:id").handler(body).handler(this::renameRobot);
         router.delete("/v1/robots/:id").handler(this::deleteRobot);
         Problems.methodNotAllowed(router, "/v1/robots/:id", "GET, PATCH, DELETE");
-
-        router.post("/v1/robots/:id/repair").handler(this::repairRobot);
-        Problems.methodNotAllowed(router, "/v1/robots/:id/repair", "POST");
     }
 
     private void getRobot(RoutingContext ctx) {
@@ -135,53 +138,57 @@ public final class RobotRoutes {
                 .onFailure(ctx::fail);
     }
 
+    /** Under an Idempotency-Key, at most once per key and caller; the 201 carries the new robot's ETag. */
     private void createRobot(RoutingContext ctx) {
         String name = RobotRequests.name(ctx);
-        robots.create(name)
-                .onSuccess(robot -> {
-                    cache.created(robot.id());
-                    ctx.response().putHeader("Location", "/v1/robots/" + robot.id());
-                    send(ctx, 201, robot.toJson());
+        idempotency.execute(ctx, conn -> robots.create(conn, name)
+                        .map(robot -> Reply.of(201, robot.toJson().toBuffer(), "/v1/robots/" + robot.id(),
+                                robot.etag())))
+                .onSuccess(reply -> {
+                    // After the commit: a 404 cached before the robot existed no longer holds.
+                    cache.created(Long.parseLong(reply.location().substring("/v1/robots/".length())));
+                    reply.send(ctx);
                 })
                 .onFailure(ctx::fail);
     }
 
+    /** With If-Match, the ETag is compared under the row's lock, in the rename's transaction. */
     private void renameRobot(RoutingContext ctx) {
         long id = RobotRequests.id(ctx);
         String name = RobotRequests.name(ctx);
-        robots.rename(id, name)
-                .andThen(renamed -> cache.invalidate(id))
-                .map(robot -> robot.orElseThrow(() -> missing(id)))
-                .onSuccess(robot -> send(ctx, 200, robot.toJson()))
-                .onFailure(ctx::fail);
-    }
-
-    private void deleteRobot(RoutingContext ctx) {
-        long id = RobotRequests.id(ctx);
-        robots.delete(id)
-                .andThen(deleted -> cache.invalidate(id))
-                .compose(deleted -> deleted ? Future.succeededFuture() : Future.failedFuture(missing(id)))
-                .onSuccess(deleted -> ctx.response().setStatusCode(204).end())
-                .onFailure(ctx::fail);
-    }
-
-    private void repairRobot(RoutingContext ctx) {
-        startRepair(ctx, RobotRequests.id(ctx));
-    }
-
-    private void repairFromForm(RoutingContext ctx) {
-        startRepair(ctx, RobotRequests.formRobotId(ctx));
-    }
-
-    /** Answers 202 at once; the repair itself runs after the response, as in the seed. */
-    private void startRepair(RoutingContext ctx, long id) {
-        robots.find(id)
+        Preconditions condition = Preconditions.of(ctx);
+        Future<Optional<Robot>> renamed = condition == null
+                ? robots.rename(id, name)
+                : dialect.inTransaction(pool, conn -> robots.lock(conn, id).compose(current -> {
+                    if (current.isPresent() && !condition.matches(current.get().etag())) {
+                        return Future.failedFuture(Preconditions.failed(current.get().etag()));
+                    }
+                    return current.isEmpty() ? Future.succeededFuture(current) : robots.rename(conn, id, name);
+                }));
+        renamed.andThen(done -> cache.invalidate(id))
                 .map(robot -> robot.orElseThrow(() -> missing(id)))
                 .onSuccess(robot -> {
-                    background.after(ctx, BackgroundTask.of("repair robot " + id,
-                            () -> robots.recordRepair(id).andThen(repaired -> cache.invalidate(id))));
-                    send(ctx, 202, new JsonObject().put("message", "Start repairing %s.".formatted(robot.name())));
+                    ctx.response().putHeader("ETag", robot.etag());
+                    send(ctx, 200, robot.toJson());
                 })
+                .onFailure(ctx::fail);
+    }
+
+    /** With If-Match, the ETag is compared under the row's lock, in the delete's transaction. */
+    private void deleteRobot(RoutingContext ctx) {
+        long id = RobotRequests.id(ctx);
+        Preconditions condition = Preconditions.of(ctx);
+        Future<Boolean> deleted = condition == null
+                ? robots.delete(id)
+                : dialect.inTransaction(pool, conn -> robots.lock(conn, id).compose(current -> {
+                    if (current.isPresent() && !condition.matches(current.get().etag())) {
+                        return Future.failedFuture(Preconditions.failed(current.get().etag()));
+                    }
+                    return current.isEmpty() ? Future.succeededFuture(false) : robots.delete(conn, id);
+                }));
+        deleted.andThen(done -> cache.invalidate(id))
+                .compose(found -> found ? Future.succeededFuture() : Future.failedFuture(missing(id)))
+                .onSuccess(done -> ctx.response().setStatusCode(204).end())
                 .onFailure(ctx::fail);
     }
 

@@ -1,0 +1,168 @@
+package dev.robots.repairs;
+
+import dev.robots.config.Config;
+import dev.robots.db.Dialect;
+import dev.robots.http.Preconditions;
+import dev.robots.http.Problem;
+import dev.robots.http.Problems;
+import dev.robots.idempotency.Idempotency;
+import dev.robots.idempotency.Reply;
+import dev.robots.robots.RobotRequests;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.templates.SqlTemplate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Durable repairs: a POST records the repair and answers 202 with its status monitor ({@code Location:
+ * /v1/repairs/ID}, RFC 9110 §15.3.3); a {@link RepairWorker} on any instance runs it after the response.
+ *
+ * <pre>
+ * curl -X POST localhost:8080/v1/robots/1/repair -H "Authorization: Bearer $TOKEN"
+ * curl -X POST localhost:8080/v1/robots/repair -H "Authorization: Bearer $TOKEN" -d robot_id=1
+ * curl localhost:8080/v1/repairs/1
+ * curl 'localhost:8080/v1/robots/1/repairs?limit=50'
+ * </pre>
+ */
+public final class RepairRoutes {
+    private static final String JSON = "application/json; charset=utf-8";
+
+    private final Pool pool;
+    private final Dialect dialect;
+    private final Idempotency idempotency;
+    private final Handler<RoutingContext> auth;
+    private final Runnable wake;
+
+    /**
+     * @param auth guards the routes that change data
+     * @param wake tells this instance's worker that a repair was queued, once its 202 is written
+     */
+    public RepairRoutes(Pool pool, Dialect dialect, Handler<RoutingContext> auth, Runnable wake) {
+        this.pool = pool;
+        this.dialect = dialect;
+        this.idempotency = new Idempotency(pool, dialect);
+        this.auth = auth;
+        this.wake = wake;
+    }
+
+    /** Mount before the robots' routes, so that {@code /v1/robots/repair} is not taken for a robot id. */
+    public void mount(Router router) {
+        BodyHandler body = BodyHandler.create(false).setBodyLimit(Config.BODY_LIMIT_BYTES);
+        // Each write route has its own auth handler. Vert.x Web orders a route's handlers by kind and requires its
+        // BodyHandler before any plain handler, so the (16 KiB at most) body is read before the token is checked.
+        // The seed's own repair route, form field robot_id.
+        router.post("/v1/robots/repair").handler(body).handler(auth)
+                .handler(ctx -> start(ctx, RobotRequests.formRobotId(ctx)));
+        Problems.methodNotAllowed(router, "/v1/robots/repair", "POST");
+        router.post("/v1/robots/:id/repair").handler(body).handler(auth)
+                .handler(ctx -> start(ctx, RobotRequests.id(ctx)));
+        Problems.methodNotAllowed(router, "/v1/robots/:id/repair", "POST");
+        router.get("/v1/robots/:id/repairs").handler(this::listRepairs);
+        Problems.methodNotAllowed(router, "/v1/robots/:id/repairs", "GET");
+        router.get("/v1/repairs/:repair_id").handler(this::getRepair);
+        Problems.methodNotAllowed(router, "/v1/repairs/:repair_id", "GET");
+    }
+
+    /**
+     * Records a queued repair and answers 202 with it; under If-Match, only if the robot's ETag matches (read under
+     * its row lock, in the insert's transaction); under an Idempotency-Key, once.
+     */
+    private void start(RoutingContext ctx, long robotId) {
+        Preconditions condition = Preconditions.of(ctx);
+        idempotency.execute(ctx, conn -> robot(conn, robotId, condition != null).compose(robot -> {
+                    if (robot == null) {
+                        return Future.failedFuture(missing(robotId));
+                    }
+                    String etag = Preconditions.robotEtag(robot.getLong("version"), robot.getLong("count"));
+                    if (condition != null && !condition.matches(etag)) {
+                        return Future.failedFuture(Preconditions.failed(etag));
+                    }
+                    return insert(conn, robotId, robot.getString("name")).map(repair ->
+                            Reply.of(202, repair.toJson().toBuffer(), Repair.location(repair.id()), null));
+                }))
+                .onSuccess(reply -> {
+                    if (!reply.replayed()) {
+                        // The repair runs after the response, as in the seed: this instance's worker looks at once.
+                        ctx.addBodyEndHandler(written -> wake.run());
+                    }
+                    reply.send(ctx);
+                })
+                .onFailure(ctx::fail);
+    }
+
+    private static Future<JsonObject> robot(SqlConnection conn, long id, boolean lock) {
+        return SqlTemplate.forQuery(conn, "SELECT name, version, count FROM robots WHERE id = #{id}"
+                        + (lock ? " FOR UPDATE" : ""))
+                .execute(Map.of("id", id))
+                .map(rows -> rows.size() == 0 ? null : rows.iterator().next().toJson());
+    }
+
+    private Future<Repair> insert(SqlConnection conn, long robotId, String name) {
+        return SqlTemplate.forQuery(conn, dialect.returning(
+                        "INSERT INTO repairs (robot_id, robot_name) VALUES (#{robot_id}, #{name})", Repair.COLUMNS))
+                .mapTo(Repair::of)
+                .execute(Map.of("robot_id", robotId, "name", name))
+                .map(rows -> rows.iterator().next());
+    }
+
+    private void getRepair(RoutingContext ctx) {
+        long id = RobotRequests.positiveLong(ctx.pathParam("repair_id"), "The repair id");
+        SqlTemplate.forQuery(pool, "SELECT " + Repair.COLUMNS + " FROM repairs WHERE id = #{id}")
+                .mapTo(Repair::of)
+                .execute(Map.of("id", id))
+                .onSuccess(rows -> {
+                    if (rows.size() == 0) {
+                        ctx.fail(Problem.notFound("There is no repair with id %d.".formatted(id)));
+                    } else {
+                        send(ctx, rows.iterator().next().toJson());
+                    }
+                })
+                .onFailure(ctx::fail);
+    }
+
+    /** A robot's repairs, newest first; {@code after} is the last (smallest) id of the previous page. */
+    private void listRepairs(RoutingContext ctx) {
+        long robotId = RobotRequests.id(ctx);
+        int limit = RobotRequests.limit(ctx);
+        long after = ctx.queryParam("after").isEmpty() ? Long.MAX_VALUE : RobotRequests.after(ctx);
+        SqlTemplate.forQuery(pool, "SELECT COUNT(*) AS n FROM robots WHERE id = #{id}")
+                .execute(Map.of("id", robotId))
+                .compose(found -> found.iterator().next().getLong("n") == 0
+                        ? Future.failedFuture(missing(robotId))
+                        : SqlTemplate.forQuery(pool, "SELECT " + Repair.COLUMNS + " FROM repairs "
+                                        + "WHERE robot_id = #{robot_id} AND id < #{after} ORDER BY id DESC LIMIT #{limit}")
+                                .mapTo(Repair::of)
+                                .execute(Map.of("robot_id", robotId, "after", after, "limit", limit + 1)))
+                .onSuccess(rows -> {
+                    List<Repair> all = new ArrayList<>(rows.size());
+                    rows.forEach(all::add);
+                    List<Repair> page = all.subList(0, Math.min(limit, all.size()));
+                    String next = all.size() > limit
+                            ? "/v1/robots/%d/repairs?limit=%d&after=%d".formatted(robotId, limit, page.getLast().id())
+                            : null;
+                    var repairs = new JsonArray();
+                    page.forEach(repair -> repairs.add(repair.toJson()));
+                    send(ctx, new JsonObject().put("repairs", repairs).put("next", next));
+                })
+                .onFailure(ctx::fail);
+    }
+
+    private static Problem missing(long id) {
+        return Problem.notFound("There is no robot with id %d.".formatted(id));
+    }
+
+    private static void send(RoutingContext ctx, JsonObject body) {
+        if (!ctx.response().ended()) {
+            ctx.response().setStatusCode(200).putHeader("Content-Type", JSON).end(body.toBuffer());
+        }
+    }
+}
