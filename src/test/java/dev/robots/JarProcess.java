@@ -46,7 +46,12 @@ public final class JarProcess implements AutoCloseable {
         Path log = Files.createTempFile("robots-process-", ".log");
         builder.redirectOutput(log.toFile());
         var jar = new JarProcess(builder.start(), log, port);
-        jar.awaitLine("Listening on");
+        try {
+            jar.awaitLine("Listening on");
+        } catch (Exception | AssertionError e) {
+            jar.close(); // a start that did not finish in time must not leave the process behind
+            throw e;
+        }
         return jar;
     }
 
