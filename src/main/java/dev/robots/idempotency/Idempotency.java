@@ -132,13 +132,13 @@ public final class Idempotency {
                         return takeOver(attempt, row.getString("claim"), now, triesLeft);
                     }
                     if (!row.getString("fingerprint").equals(attempt.fingerprint())) {
-                        return Future.failedFuture(new Problem(422, "Idempotency-Key '%s' was used for another request "
-                                + "(another method, path or body); use a new key for a new request."
+                        return Future.failedFuture(new Problem(422, ("Idempotency-Key '%s' was used for another request "
+                                + "(another method, path or body); use a new key for a new request.")
                                 .formatted(attempt.key())));
                     }
                     if (status == null) {
-                        return Future.failedFuture(new Problem(409, "A request with Idempotency-Key '%s' is still in "
-                                + "progress; retry shortly.".formatted(attempt.key()), Map.of("Retry-After", "1")));
+                        return Future.failedFuture(new Problem(409, ("A request with Idempotency-Key '%s' is still in "
+                                + "progress; retry shortly.").formatted(attempt.key()), Map.of("Retry-After", "1")));
                     }
                     return Future.succeededFuture(new Reply(status, Buffer.buffer(row.getString("body")),
                             row.getString("location"), row.getString("etag"), true));
@@ -176,8 +176,8 @@ public final class Idempotency {
                             .compose(stored -> stored.rowCount() == 1
                                     ? Future.succeededFuture(reply)
                                     // Our lock ran out and another request took the key over: roll back.
-                                    : Future.failedFuture(new Problem(409, "A request with Idempotency-Key '%s' is "
-                                            + "in progress elsewhere; retry shortly.".formatted(attempt.key()),
+                                    : Future.failedFuture(new Problem(409, ("A request with Idempotency-Key '%s' is "
+                                            + "in progress elsewhere; retry shortly.").formatted(attempt.key()),
                                             Map.of("Retry-After", "1"))));
                 }))
                 .recover(failure -> release(attempt).transform(released -> Future.failedFuture(failure)));

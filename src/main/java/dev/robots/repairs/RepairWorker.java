@@ -298,8 +298,8 @@ public final class RepairWorker {
                 .execute(Map.of("id", run.id, "claim", run.claim))
                 .onComplete(released -> {
                     if (released.failed()) {
-                        logFailure("Could not put repair %d back in the queue; it is claimed again once its lease "
-                                + "runs out".formatted(run.id), released.cause());
+                        logFailure(("Could not put repair %d back in the queue; it is claimed again once its lease "
+                                + "runs out").formatted(run.id), released.cause());
                     }
                     end(run);
                 });

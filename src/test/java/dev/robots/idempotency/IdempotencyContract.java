@@ -112,6 +112,7 @@ abstract class IdempotencyContract {
         var otherBody = create(second, RunningService.TOKEN, "reused", "{\"name\": \"two\"}");
         assertThat(otherBody.statusCode()).isEqualTo(422);
         assertThat(otherBody.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(new JsonObject(otherBody.body()).getString("detail")).contains("Idempotency-Key 'reused'");
         long id = first.create("repairable");
         var otherPath = first.send(first.request("POST", "/v1/robots/" + id + "/repair", null, null)
                 .header("Authorization", "Bearer " + RunningService.TOKEN).header("Idempotency-Key", "reused"));

@@ -41,6 +41,7 @@ class PostgresIdempotencyTest extends IdempotencyContract {
         var busy = create(first, RunningService.TOKEN, "busy", body);
         assertThat(busy.statusCode()).isEqualTo(409);
         assertThat(busy.headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(busy.body()).contains("Idempotency-Key 'busy' is still in progress");
         var takenOver = create(second, RunningService.TOKEN, "abandoned", body);
         assertThat(takenOver.statusCode()).isEqualTo(201);
         assertThat(takenOver.headers().firstValue("Idempotent-Replayed")).isEmpty();
