@@ -16,11 +16,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.templates.SqlTemplate;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Durable repairs: a POST records the repair and answers 202 with its status monitor ({@code Location:
@@ -37,7 +33,7 @@ public final class RepairRoutes {
     private static final String JSON = "application/json; charset=utf-8";
 
     private final Pool pool;
-    private final Dialect dialect;
+    private final RepairRepository repairs;
     private final Idempotency idempotency;
     private final Handler<RoutingContext> auth;
     private final Runnable wake;
@@ -48,7 +44,7 @@ public final class RepairRoutes {
      */
     public RepairRoutes(Pool pool, Dialect dialect, Handler<RoutingContext> auth, Runnable wake) {
         this.pool = pool;
-        this.dialect = dialect;
+        this.repairs = new RepairRepository(dialect);
         this.idempotency = new Idempotency(pool, dialect);
         this.auth = auth;
         this.wake = wake;
@@ -60,16 +56,22 @@ public final class RepairRoutes {
         // Each write route has its own auth handler. Vert.x Web orders a route's handlers by kind and requires its
         // BodyHandler before any plain handler, so the (16 KiB at most) body is read before the token is checked.
         // The seed's own repair route, form field robot_id.
-        router.post("/v1/robots/repair").handler(body).handler(auth)
-                .handler(ctx -> start(ctx, RobotRequests.formRobotId(ctx)));
+        router.post("/v1/robots/repair").handler(body).handler(auth).handler(this::repairFromForm);
         Problems.methodNotAllowed(router, "/v1/robots/repair", "POST");
-        router.post("/v1/robots/:id/repair").handler(body).handler(auth)
-                .handler(ctx -> start(ctx, RobotRequests.id(ctx)));
+        router.post("/v1/robots/:id/repair").handler(body).handler(auth).handler(this::repairRobot);
         Problems.methodNotAllowed(router, "/v1/robots/:id/repair", "POST");
         router.get("/v1/robots/:id/repairs").handler(this::listRepairs);
         Problems.methodNotAllowed(router, "/v1/robots/:id/repairs", "GET");
         router.get("/v1/repairs/:repair_id").handler(this::getRepair);
         Problems.methodNotAllowed(router, "/v1/repairs/:repair_id", "GET");
+    }
+
+    private void repairRobot(RoutingContext ctx) {
+        start(ctx, RobotRequests.id(ctx));
+    }
+
+    private void repairFromForm(RoutingContext ctx) {
+        start(ctx, RobotRequests.formRobotId(ctx));
     }
 
     /**
@@ -78,7 +80,7 @@ public final class RepairRoutes {
      */
     private void start(RoutingContext ctx, long robotId) {
         Preconditions condition = Preconditions.of(ctx);
-        idempotency.execute(ctx, conn -> robot(conn, robotId, condition != null).compose(robot -> {
+        idempotency.execute(ctx, conn -> repairs.robot(conn, robotId, condition != null).compose(robot -> {
                     if (robot == null) {
                         return Future.failedFuture(missing(robotId));
                     }
@@ -86,7 +88,7 @@ public final class RepairRoutes {
                     if (condition != null && !condition.matches(etag)) {
                         return Future.failedFuture(Preconditions.failed(etag));
                     }
-                    return insert(conn, robotId, robot.getString("name")).map(repair ->
+                    return repairs.insert(conn, robotId, robot.getString("name")).map(repair ->
                             Reply.of(202, repair.toJson().toBuffer(), Repair.location(repair.id()), null));
                 }))
                 .onSuccess(reply -> {
@@ -99,33 +101,13 @@ public final class RepairRoutes {
                 .onFailure(ctx::fail);
     }
 
-    private static Future<JsonObject> robot(SqlConnection conn, long id, boolean lock) {
-        return SqlTemplate.forQuery(conn, "SELECT name, version, count FROM robots WHERE id = #{id}"
-                        + (lock ? " FOR UPDATE" : ""))
-                .execute(Map.of("id", id))
-                .map(rows -> rows.size() == 0 ? null : rows.iterator().next().toJson());
-    }
-
-    private Future<Repair> insert(SqlConnection conn, long robotId, String name) {
-        return SqlTemplate.forQuery(conn, dialect.returning(
-                        "INSERT INTO repairs (robot_id, robot_name) VALUES (#{robot_id}, #{name})", Repair.COLUMNS))
-                .mapTo(Repair::of)
-                .execute(Map.of("robot_id", robotId, "name", name))
-                .map(rows -> rows.iterator().next());
-    }
-
     private void getRepair(RoutingContext ctx) {
         long id = RobotRequests.positiveLong(ctx.pathParam("repair_id"), "The repair id");
-        SqlTemplate.forQuery(pool, "SELECT " + Repair.COLUMNS + " FROM repairs WHERE id = #{id}")
-                .mapTo(Repair::of)
-                .execute(Map.of("id", id))
-                .onSuccess(rows -> {
-                    if (rows.size() == 0) {
-                        ctx.fail(Problem.notFound("There is no repair with id %d.".formatted(id)));
-                    } else {
-                        send(ctx, rows.iterator().next().toJson());
-                    }
-                })
+        repairs.find(pool, id)
+                .compose(repair -> repair == null
+                        ? Future.failedFuture(Problem.notFound("There is no repair with id %d.".formatted(id)))
+                        : Future.succeededFuture(repair))
+                .onSuccess(repair -> send(ctx, repair.toJson()))
                 .onFailure(ctx::fail);
     }
 
@@ -134,17 +116,11 @@ public final class RepairRoutes {
         long robotId = RobotRequests.id(ctx);
         int limit = RobotRequests.limit(ctx);
         long after = ctx.queryParam("after").isEmpty() ? Long.MAX_VALUE : RobotRequests.after(ctx);
-        SqlTemplate.forQuery(pool, "SELECT COUNT(*) AS n FROM robots WHERE id = #{id}")
-                .execute(Map.of("id", robotId))
-                .compose(found -> found.iterator().next().getLong("n") == 0
-                        ? Future.failedFuture(missing(robotId))
-                        : SqlTemplate.forQuery(pool, "SELECT " + Repair.COLUMNS + " FROM repairs "
-                                        + "WHERE robot_id = #{robot_id} AND id < #{after} ORDER BY id DESC LIMIT #{limit}")
-                                .mapTo(Repair::of)
-                                .execute(Map.of("robot_id", robotId, "after", after, "limit", limit + 1)))
-                .onSuccess(rows -> {
-                    List<Repair> all = new ArrayList<>(rows.size());
-                    rows.forEach(all::add);
+        repairs.robotExists(pool, robotId)
+                .compose(exists -> exists
+                        ? repairs.page(pool, robotId, after, limit + 1)
+                        : Future.failedFuture(missing(robotId)))
+                .onSuccess(all -> {
                     List<Repair> page = all.subList(0, Math.min(limit, all.size()));
                     String next = all.size() > limit
                             ? "/v1/robots/%d/repairs?limit=%d&after=%d".formatted(robotId, limit, page.getLast().id())

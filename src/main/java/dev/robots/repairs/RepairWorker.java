@@ -5,19 +5,15 @@ import dev.robots.db.Dialect;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.templates.SqlTemplate;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -57,12 +53,11 @@ public final class RepairWorker {
     private static final int POOL_SIZE = 2;
     /** Time kept from the stop's budget for the releases (and the final flush after this). */
     private static final long STOP_MARGIN_MS = 500;
-    private static final String CLAIMABLE =
-            "(status = 'queued' OR (status = 'running' AND lease_until < #{now}))";
 
     private final Vertx vertx;
     private final Dialect dialect;
     private final Pool pool;
+    private final RepairRepository repairs;
     private final long durationMs;
     private final long leaseMs;
     private final LongConsumer robotChanged;
@@ -88,6 +83,7 @@ public final class RepairWorker {
         this.vertx = vertx;
         this.dialect = database.dialect();
         this.pool = database.newPool(vertx, "repairs", POOL_SIZE);
+        this.repairs = new RepairRepository(dialect);
         this.durationMs = duration.toMillis();
         this.leaseMs = lease.toMillis();
         this.robotChanged = robotChanged;
@@ -156,34 +152,9 @@ public final class RepairWorker {
     /** The oldest claimable repair, now this worker's; null when there is none. */
     private Future<Run> claim() {
         Instant now = Instant.now();
-        var params = new HashMap<String, Object>();
-        params.put("now", utc(now));
-        params.put("lease_until", utc(now.plusMillis(leaseMs)));
-        params.put("claim", UUID.randomUUID().toString());
-        String set = "UPDATE repairs SET status = 'running', started_at = #{now}, claim = #{claim}, "
-                + "lease_until = #{lease_until}, attempts = attempts + 1 ";
-        return switch (dialect) {
-            case POSTGRESQL -> SqlTemplate.forQuery(pool, set + "WHERE id = (SELECT id FROM repairs WHERE "
-                            + CLAIMABLE + " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, robot_id")
-                    .execute(params)
-                    .map(rows -> rows.size() == 0 ? null : new Run(rows.iterator().next().getLong("id"),
-                            rows.iterator().next().getLong("robot_id"), (String) params.get("claim")));
-            case H2 -> SqlTemplate.forQuery(pool, "SELECT id FROM repairs WHERE " + CLAIMABLE + " ORDER BY id LIMIT 1")
-                    .execute(params)
-                    .compose(rows -> {
-                        if (rows.size() == 0) {
-                            return Future.succeededFuture(null);
-                        }
-                        params.put("id", rows.iterator().next().getLong("id"));
-                        // Claimed only if it is still claimable as the UPDATE runs: the row count tells.
-                        return SqlTemplate.forQuery(pool, dialect.returning(
-                                        set + "WHERE id = #{id} AND " + CLAIMABLE, "id, robot_id"))
-                                .execute(params)
-                                .map(claimed -> claimed.size() == 0 ? null : new Run(
-                                        claimed.iterator().next().getLong("id"),
-                                        claimed.iterator().next().getLong("robot_id"), (String) params.get("claim")));
-                    });
-        };
+        String claim = UUID.randomUUID().toString();
+        return repairs.claim(pool, claim, now, now.plusMillis(leaseMs))
+                .map(claimed -> claimed == null ? null : new Run(claimed.id(), claimed.robotId(), claim));
     }
 
     private void begin(Run run) {
@@ -208,12 +179,9 @@ public final class RepairWorker {
 
     /** Keeps the lease while the repair runs; a lease lost (taken over after a stall) ends this run. */
     private void renew(Run run) {
-        Instant now = Instant.now();
-        SqlTemplate.forUpdate(pool, "UPDATE repairs SET lease_until = #{lease_until} "
-                        + "WHERE id = #{id} AND claim = #{claim} AND status = 'running'")
-                .execute(Map.of("id", run.id, "claim", run.claim, "lease_until", utc(now.plusMillis(leaseMs))))
+        repairs.renew(pool, run.id, run.claim, Instant.now().plusMillis(leaseMs))
                 .onSuccess(renewed -> {
-                    if (renewed.rowCount() == 0 && !run.applying && !run.releasing && inFlight.get(run.id) == run) {
+                    if (!renewed && !run.applying && !run.releasing && inFlight.get(run.id) == run) {
                         LOG.info(() -> "Repair %d was taken over by another worker".formatted(run.id));
                         end(run);
                     }
@@ -226,83 +194,57 @@ public final class RepairWorker {
             return;
         }
         run.applying = true;
-        dialect.inTransaction(pool, conn -> applyIn(conn, run)).onComplete(outcome -> {
-            if (outcome.succeeded()) {
-                robotChanged.accept(run.robotId);
-                if (outcome.result() == Outcome.FAILED) {
-                    failed.increment();
-                    LOG.info(() -> "Repair %d failed: robot %d was deleted".formatted(run.id, run.robotId));
-                }
-                end(run);
-            } else if (outcome.cause() instanceof LostClaim) {
-                LOG.info(() -> "Repair %d was taken over by another worker; not applied here".formatted(run.id));
-                end(run);
-            } else if (Database.isUnavailable(outcome.cause())) {
-                // Still claimed: once its lease runs out, a worker (maybe this one) claims and applies it.
-                logFailure("Repair %d could not be applied; it is retried once its lease runs out".formatted(run.id),
-                        outcome.cause());
-                end(run);
-            } else {
-                LOG.log(Level.WARNING, "Repair %d could not be applied".formatted(run.id), outcome.cause());
-                markFailed(run, "The repair could not be applied: " + outcome.cause().getMessage());
-            }
-        });
+        dialect.inTransaction(pool, conn -> repairs.apply(conn, run.id, run.robotId, run.claim, Instant.now()))
+                .onComplete(outcome -> applied(run, outcome));
     }
 
-    /** Marks the repair done and the robot repaired, or the repair failed if the robot is gone; guarded by the claim. */
-    private Future<Outcome> applyIn(SqlConnection conn, Run run) {
-        var params = new HashMap<String, Object>();
-        params.put("id", run.id);
-        params.put("robot_id", run.robotId);
-        params.put("claim", run.claim);
-        params.put("now", utc(Instant.now()));
-        params.put("failure", "Robot %d was deleted before the repair could be applied.".formatted(run.robotId));
-        return SqlTemplate.forUpdate(conn, "UPDATE repairs SET status = 'done', finished_at = #{now}, "
-                        + "lease_until = NULL WHERE id = #{id} AND claim = #{claim} AND status = 'running'")
-                .execute(params)
-                .compose(done -> done.rowCount() == 0
-                        ? Future.failedFuture(new LostClaim())
-                        : SqlTemplate.forUpdate(conn, "UPDATE robots SET repairs = repairs + 1, "
-                                        + "repaired_at = CURRENT_TIMESTAMP, version = version + 1 WHERE id = #{robot_id}")
-                                .execute(params))
-                .compose(repaired -> repaired.rowCount() == 1
-                        ? Future.succeededFuture(Outcome.DONE)
-                        : SqlTemplate.forUpdate(conn, "UPDATE repairs SET status = 'failed', failure = #{failure} "
-                                        + "WHERE id = #{id}")
-                                .execute(params)
-                                .map(Outcome.FAILED));
+    /** {@code outcome}: whether the repair was done (false: its robot was gone, so it failed), or why not. */
+    private void applied(Run run, AsyncResult<Boolean> outcome) {
+        if (outcome.succeeded()) {
+            robotChanged.accept(run.robotId);
+            if (!outcome.result()) {
+                failed.increment();
+                LOG.info(() -> "Repair %d failed: robot %d was deleted".formatted(run.id, run.robotId));
+            }
+            end(run);
+        } else if (outcome.cause() instanceof RepairRepository.LostClaim) {
+            LOG.info(() -> "Repair %d was taken over by another worker; not applied here".formatted(run.id));
+            end(run);
+        } else if (Database.isUnavailable(outcome.cause())) {
+            // Still claimed: once its lease runs out, a worker (maybe this one) claims and applies it.
+            logFailure("Repair %d could not be applied; it is retried once its lease runs out".formatted(run.id),
+                    outcome.cause());
+            end(run);
+        } else {
+            LOG.log(Level.WARNING, "Repair %d could not be applied".formatted(run.id), outcome.cause());
+            markFailed(run, "The repair could not be applied: " + outcome.cause().getMessage());
+        }
     }
 
     private void markFailed(Run run, String reason) {
         String failure = reason.length() > 500 ? reason.substring(0, 497) + "..." : reason;
-        SqlTemplate.forUpdate(pool, "UPDATE repairs SET status = 'failed', failure = #{failure}, finished_at = #{now}, "
-                        + "lease_until = NULL WHERE id = #{id} AND claim = #{claim} AND status = 'running'")
-                .execute(Map.of("id", run.id, "claim", run.claim, "failure", failure, "now", utc(Instant.now())))
-                .onComplete(marked -> {
-                    if (marked.succeeded() && marked.result().rowCount() == 1) {
-                        failed.increment();
-                    } else if (marked.failed()) {
-                        logFailure("Could not mark repair %d failed; it is retried once its lease runs out"
-                                .formatted(run.id), marked.cause());
-                    }
-                    end(run);
-                });
+        repairs.fail(pool, run.id, run.claim, failure, Instant.now()).onComplete(marked -> {
+            if (marked.succeeded() && marked.result()) {
+                failed.increment();
+            } else if (marked.failed()) {
+                logFailure("Could not mark repair %d failed; it is retried once its lease runs out"
+                        .formatted(run.id), marked.cause());
+            }
+            end(run);
+        });
     }
 
     /** Puts a repair this instance cannot finish back in the queue, for another instance. */
     private void release(Run run) {
         run.releasing = true;
         cancelTimers(run);
-        SqlTemplate.forUpdate(pool, "UPDATE repairs SET status = 'queued', started_at = NULL, claim = NULL, "
-                        + "lease_until = NULL WHERE id = #{id} AND claim = #{claim} AND status = 'running'")
-                .execute(Map.of("id", run.id, "claim", run.claim))
-                .onComplete(released -> {
-                    if (released.failed()) {
-                        logFailure(("Could not put repair %d back in the queue; it is claimed again once its lease "
-                                + "runs out").formatted(run.id), released.cause());
-                    }
-                    end(run);
-                });
+        repairs.release(pool, run.id, run.claim).onComplete(released -> {
+            if (released.failed()) {
+                logFailure(("Could not put repair %d back in the queue; it is claimed again once its lease "
+                        + "runs out").formatted(run.id), released.cause());
+            }
+            end(run);
+        });
     }
 
     private void end(Run run) {
@@ -327,28 +269,12 @@ public final class RepairWorker {
     }
 
     private void readMetrics() {
-        SqlTemplate.forQuery(pool, "SELECT status, COUNT(*) AS n, MIN(created_at) AS oldest FROM repairs "
-                        + "WHERE status IN ('queued', 'running') GROUP BY status")
-                .execute(Map.of())
-                .onSuccess(rows -> {
-                    long queuedNow = 0;
-                    long runningNow = 0;
-                    Instant oldest = null;
-                    for (var row : rows) {
-                        long n = row.getLong("n");
-                        if ("queued".equals(row.getString("status"))) {
-                            queuedNow = n;
-                        } else {
-                            runningNow = n;
-                        }
-                        Instant first = Repair.instant(row.getValue("oldest"));
-                        if (first != null && (oldest == null || first.isBefore(oldest))) {
-                            oldest = first;
-                        }
-                    }
-                    queued.set(queuedNow);
-                    running.set(runningNow);
-                    oldestMillis.set(oldest == null ? 0 : Math.max(0, Duration.between(oldest, Instant.now()).toMillis()));
+        repairs.queueState(pool)
+                .onSuccess(state -> {
+                    queued.set(state.queued());
+                    running.set(state.running());
+                    oldestMillis.set(state.oldest() == null ? 0
+                            : Math.max(0, Duration.between(state.oldest(), Instant.now()).toMillis()));
                 })
                 .onFailure(e -> logFailure("Could not read the repair queue's metrics", e));
     }
@@ -398,19 +324,6 @@ public final class RepairWorker {
             LOG.warning(what + ": the database cannot be reached (" + failure.getMessage() + ")");
         } else {
             LOG.log(Level.WARNING, what, failure);
-        }
-    }
-
-    private static OffsetDateTime utc(Instant instant) {
-        return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
-    }
-
-    private enum Outcome { DONE, FAILED }
-
-    /** The repair is no longer this worker's: its lease ran out and another worker claimed it. */
-    private static final class LostClaim extends RuntimeException {
-        LostClaim() {
-            super("the claim was lost", null, false, false);
         }
     }
 
