@@ -11,7 +11,9 @@ import dev.robots.http.BearerAuth;
 import dev.robots.http.Guards;
 import dev.robots.http.Problem;
 import dev.robots.http.Problems;
+import dev.robots.idempotency.Idempotency;
 import dev.robots.observability.Metrics;
+import dev.robots.repairs.RepairWorker;
 import dev.robots.robots.RobotCache;
 import dev.robots.robots.RobotChanges;
 import io.micrometer.core.instrument.Gauge;
@@ -60,6 +62,8 @@ public final class Application {
     private final CountFlusher flusher;
     private final RobotCache cache;
     private final RobotChanges changes;
+    private final RepairWorker repairs;
+    private long pruneTimer = -1;
     private final List<HttpVerticle> servers = new CopyOnWriteArrayList<>();
     private volatile boolean shuttingDown;
     private int port;
@@ -82,6 +86,8 @@ public final class Application {
         // This instance's flushes report the new counts (RETURNING); other instances hear them announced.
         this.flusher = new CountFlusher(vertx, database, references, config.countFlush(), metrics.registry(),
                 counts -> counts.forEach(cache::counted));
+        this.repairs = new RepairWorker(vertx, database, config.repairDuration(), config.repairLease(),
+                metrics.registry(), cache::invalidate);
         Gauge.builder("robots.background.tasks.pending", background, BackgroundTasks::pending)
                 .description("Background tasks whose response was sent and that have not finished")
                 .register(metrics.registry());
@@ -140,6 +146,9 @@ public final class Application {
      */
     private Future<Application> deployServers() {
         flusher.start();
+        repairs.start();
+        pruneTimer = vertx.setPeriodic(Idempotency.PRUNE_INTERVAL.toMillis(), timer -> Idempotency.prune(database.pool())
+                .onFailure(e -> LOG.warning("Could not delete expired idempotency keys: " + e)));
         int[] poolSizes = poolSizes(config.dbPoolSize(), Runtime.getRuntime().availableProcessors());
         var next = new AtomicInteger();
         // A negative port asks Vert.x for one random port shared by all the servers (0 would give each its own).
@@ -150,7 +159,7 @@ public final class Application {
                 // framing, header compression, stream floods) for every limit and check here to hold on.
                 .setHttp2ClearTextEnabled(false);
         var services = new Services(config, database, metrics, new Guards(config, new AtomicInteger()),
-                BearerAuth.of(config), background, references, cache, () -> shuttingDown);
+                BearerAuth.of(config), background, references, cache, repairs::wake, () -> shuttingDown);
         return vertx.deployVerticle(() -> {
                     var verticle = new HttpVerticle(services, poolSizes[next.getAndIncrement()], options);
                     servers.add(verticle);
@@ -238,7 +247,8 @@ public final class Application {
 
     /**
      * Stops in order: readiness fails, the servers stop taking connections and finish in-flight requests, background
-     * tasks drain, the last references are flushed, the pool closes, Vert.x closes. Blocks, so call it from a thread
+     * tasks drain, the repair worker drains (repairs that cannot finish in time go back to the queue), the last
+     * references are flushed, the pool closes, Vert.x closes. Blocks, so call it from a thread
      * of its own (never an event loop). Throws if references could not be written in time.
      */
     public void stop() {
@@ -248,6 +258,7 @@ public final class Application {
         long drainDeadline = deadline - flushReserve(config.shutdownTimeout()).toNanos();
         LOG.info("Shutting down: %d references pending".formatted(flusher.pending()));
         shuttingDown = true;
+        vertx.cancelTimer(pruneTimer);
         Future<Void> stopped = Future.join(servers.stream()
                         .map(verticle -> verticle.server().shutdown(remaining(drainDeadline).toMillis(),
                                 TimeUnit.MILLISECONDS))
@@ -256,6 +267,12 @@ public final class Application {
                 .transform(drained -> {
                     if (drained.failed()) {
                         LOG.warning(drained.cause().getMessage());
+                    }
+                    return repairs.stop(remaining(deadline));
+                })
+                .transform(repaired -> {
+                    if (repaired.failed()) {
+                        LOG.warning(repaired.cause().getMessage());
                     }
                     return flusher.stop(remaining(deadline));
                 })

@@ -5,7 +5,9 @@ import dev.robots.http.Framing;
 import dev.robots.http.Health;
 import dev.robots.http.Problems;
 import dev.robots.http.RequestIds;
+import dev.robots.idempotency.Idempotency;
 import dev.robots.observability.AccessLog;
+import dev.robots.repairs.RepairRoutes;
 import dev.robots.robots.RobotRoutes;
 import dev.robots.robots.RobotService;
 import io.vertx.core.Future;
@@ -56,8 +58,11 @@ final class HttpVerticle extends VerticleBase {
         if (config.metricsOnApiPort()) {
             services.metrics().mount(router); // else on METRICS_PORT only (Application)
         }
-        new RobotRoutes(new RobotService(pool, services.database().dialect(), services.cache()), services.background(),
-                services.references(), services.auth()).mount(router);
+        // Before the robots' routes, so that /v1/robots/repair is not taken for a robot id.
+        new RepairRoutes(pool, services.database().dialect(), services.auth(), services.repairQueued()).mount(router);
+        new RobotRoutes(new RobotService(pool, services.database().dialect(), services.cache()),
+                new Idempotency(pool, services.database().dialect()), services.background(), services.references(),
+                services.auth()).mount(router);
         return router;
     }
 

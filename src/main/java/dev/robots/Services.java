@@ -14,6 +14,7 @@ import java.util.function.BooleanSupplier;
  * What every event loop's HTTP server shares with the others: made once by {@link Application}, which owns and stops
  * each of them; a server only uses them.
  *
+ * @param repairQueued tells this instance's repair worker that a repair was queued (after its 202 is written)
  * @param shuttingDown true from the moment a graceful stop has begun (readiness fails)
  */
 record Services(
@@ -25,5 +26,6 @@ record Services(
         BackgroundTasks background,
         ReferenceCounter references,
         RobotCache cache,
+        Runnable repairQueued,
         BooleanSupplier shuttingDown) {
 }

@@ -31,7 +31,12 @@ public final class JarProcess implements AutoCloseable {
     /** Starts the jar with {@code env} and returns once it listens. */
     public static JarProcess start(Map<String, String> env) throws Exception {
         var jar = launch(env);
-        jar.awaitLine("Listening on");
+        try {
+            jar.awaitLine("Listening on");
+        } catch (Exception | AssertionError e) {
+            jar.close(); // a start that did not finish in time must not leave the process behind
+            throw e;
+        }
         return jar;
     }
 

@@ -43,6 +43,10 @@ import java.util.Optional;
  * @param requestTimeout {@code REQUEST_TIMEOUT_MS}: the longest a request may take; past it, 503
  * @param cacheMegabytes {@code CACHE_MB}: memory for the read cache of each instance, in MiB; 0 turns it off
  * @param cacheTtl       {@code CACHE_TTL_MS}: the longest a cached robot is served, should a change go unheard
+ * @param repairDuration {@code REPAIR_DURATION_MS}: how long a repair takes before it is applied (a demonstration
+ *                       delay, like {@code COUNT_DELAY_MS})
+ * @param repairLease    {@code REPAIR_LEASE_MS}: how long a claimed repair stays with its instance without a renewal;
+ *                       past it (the instance died) another instance takes it over
  */
 public record Config(
         int port,
@@ -65,7 +69,9 @@ public record Config(
         int maxConcurrentRequests,
         Duration requestTimeout,
         int cacheMegabytes,
-        Duration cacheTtl) {
+        Duration cacheTtl,
+        Duration repairDuration,
+        Duration repairLease) {
 
     /** What a log line may say of the settings: all but the tokens. */
     @Override
@@ -113,7 +119,9 @@ public record Config(
                 reader.integer("MAX_CONCURRENT_REQUESTS", 1000, 1, 1_000_000),
                 Duration.ofMillis(reader.integer("REQUEST_TIMEOUT_MS", 1500, 100, 600_000)),
                 reader.integer("CACHE_MB", 16, 0, 65_536),
-                Duration.ofMillis(reader.integer("CACHE_TTL_MS", 5000, 1, 3_600_000)));
+                Duration.ofMillis(reader.integer("CACHE_TTL_MS", 5000, 1, 3_600_000)),
+                Duration.ofMillis(reader.integer("REPAIR_DURATION_MS", 0, 0, 3_600_000)),
+                Duration.ofMillis(reader.integer("REPAIR_LEASE_MS", 30_000, 300, 3_600_000)));
     }
 
     /** The shortest bearer token accepted: shorter ones are guessable, or a mistake (a word of a comment). */

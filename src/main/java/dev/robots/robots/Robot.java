@@ -1,5 +1,6 @@
 package dev.robots.robots;
 
+import dev.robots.http.Preconditions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.Instant;
@@ -46,6 +47,11 @@ record Robot(long id, String name, long count, Instant createdAt, long repairs, 
             return instant;
         }
         throw new IllegalStateException("Unexpected timestamp type " + value.getClass().getName());
+    }
+
+    /** The strong ETag of the robot: its version ({@link Preconditions#robotEtag}). */
+    String etag() {
+        return Preconditions.robotEtag(version);
     }
 
     JsonObject toJson() {

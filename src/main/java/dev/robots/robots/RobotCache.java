@@ -106,11 +106,6 @@ public final class RobotCache {
             } while (!COUNT.compareAndSet(this, current, newCount));
         }
 
-        /** The strong entity tag of the answer with {@code count}: {@code "version-count"}. */
-        static String etag(long version, long count) {
-            return "\"" + version + "-" + count + "\"";
-        }
-
         /** The answer's body with {@code count}. */
         Buffer body(long count) {
             String digits = Long.toString(count);

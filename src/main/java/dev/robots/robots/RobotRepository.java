@@ -4,6 +4,7 @@ import dev.robots.db.Dialect;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlResult;
 import io.vertx.sqlclient.templates.RowMapper;
 import io.vertx.sqlclient.templates.SqlTemplate;
@@ -21,9 +22,10 @@ final class RobotRepository {
     private final SqlTemplate<Map<String, Object>, RowSet<Robot>> create;
     private final SqlTemplate<Map<String, Object>, RowSet<Robot>> rename;
     private final SqlTemplate<Map<String, Object>, SqlResult<Void>> delete;
-    private final SqlTemplate<Map<String, Object>, SqlResult<Void>> repaired;
+    private final Dialect dialect;
 
     RobotRepository(Pool pool, Dialect dialect) {
+        this.dialect = dialect;
         find = SqlTemplate.forQuery(pool, "SELECT " + Robot.COLUMNS + " FROM robots WHERE id = #{id}")
                 .mapTo(ROBOT);
         page = SqlTemplate.forQuery(pool,
@@ -37,9 +39,6 @@ final class RobotRepository {
                                 Robot.COLUMNS))
                 .mapTo(ROBOT);
         delete = SqlTemplate.forUpdate(pool, "DELETE FROM robots WHERE id = #{id}");
-        repaired = SqlTemplate.forUpdate(pool,
-                "UPDATE robots SET repairs = repairs + 1, repaired_at = CURRENT_TIMESTAMP, version = version + 1 "
-                        + "WHERE id = #{id}");
     }
 
     Future<Optional<Robot>> find(long id) {
@@ -68,9 +67,38 @@ final class RobotRepository {
         return delete.execute(Map.of("id", id)).map(result -> result.rowCount() > 0);
     }
 
-    /** Records a finished repair on the robot; whether there still was such a robot. */
-    Future<Boolean> recordRepair(long id) {
-        return repaired.execute(Map.of("id", id)).map(result -> result.rowCount() > 0);
+    /** Creates a robot on {@code client} (a transaction's connection, say). */
+    Future<Robot> create(SqlClient client, String name) {
+        return SqlTemplate.forQuery(client, dialect.returning("INSERT INTO robots (name) VALUES (#{name})",
+                        Robot.COLUMNS))
+                .mapTo(ROBOT)
+                .execute(Map.of("name", name))
+                .map(rows -> rows.iterator().next());
+    }
+
+    /**
+     * The robot, its row locked until the transaction of {@code conn} ends: a conditional write reads the ETag and
+     * writes under the same lock, so no other write comes between.
+     */
+    Future<Optional<Robot>> lock(SqlClient conn, long id) {
+        return SqlTemplate.forQuery(conn, "SELECT " + Robot.COLUMNS + " FROM robots WHERE id = #{id} FOR UPDATE")
+                .mapTo(ROBOT)
+                .execute(Map.of("id", id))
+                .map(RobotRepository::first);
+    }
+
+    Future<Optional<Robot>> rename(SqlClient conn, long id, String name) {
+        return SqlTemplate.forQuery(conn, dialect.returning(
+                        "UPDATE robots SET name = #{name}, version = version + 1 WHERE id = #{id}", Robot.COLUMNS))
+                .mapTo(ROBOT)
+                .execute(Map.of("id", id, "name", name))
+                .map(RobotRepository::first);
+    }
+
+    Future<Boolean> delete(SqlClient conn, long id) {
+        return SqlTemplate.forUpdate(conn, "DELETE FROM robots WHERE id = #{id}")
+                .execute(Map.of("id", id))
+                .map(result -> result.rowCount() > 0);
     }
 
     private static Optional<Robot> first(Iterable<Robot> rows) {

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * Reads what a caller sends about robots (path ids, page parameters, JSON bodies) strictly, and turns every mistake
  * into a 400 problem that says what was wrong.
  */
-final class RobotRequests {
+public final class RobotRequests {
     static final int MAX_NAME_LENGTH = 100;
     static final int MAX_PAGE_SIZE = 500;
     static final int DEFAULT_PAGE_SIZE = 50;
@@ -55,11 +55,11 @@ final class RobotRequests {
     }
 
     /** A robot id from the path: a whole number from 1 to 2^63-1. */
-    static long id(RoutingContext ctx) {
+    public static long id(RoutingContext ctx) {
         return positiveLong(ctx.pathParam("id"), "The robot id");
     }
 
-    static long positiveLong(String raw, String what) {
+    public static long positiveLong(String raw, String what) {
         long value = nonNegativeLong(raw, what, 1);
         if (value == 0) {
             throw invalidNumber(what, raw, 1);
@@ -84,7 +84,7 @@ final class RobotRequests {
     }
 
     /** {@code ?limit=} of a page: 1 to 500, 50 when absent. */
-    static int limit(RoutingContext ctx) {
+    public static int limit(RoutingContext ctx) {
         return limit(ctx.queryParam("limit"));
     }
 
@@ -102,7 +102,7 @@ final class RobotRequests {
     }
 
     /** {@code ?after=} of a page: the last id of the previous page, 0 (the start) when absent. */
-    static long after(RoutingContext ctx) {
+    public static long after(RoutingContext ctx) {
         return after(ctx.queryParam("after"));
     }
 
@@ -120,7 +120,7 @@ final class RobotRequests {
     }
 
     /** {@code robot_id} of the seed's form {@code POST /v1/robots/repair}. */
-    static long formRobotId(RoutingContext ctx) {
+    public static long formRobotId(RoutingContext ctx) {
         String type = ctx.request().getHeader("Content-Type");
         if (type == null || !FORM_TYPE.matcher(type).matches()) {
             throw new Problem(415, "Send robot_id as a form, with Content-Type: application/x-www-form-urlencoded.");

@@ -4,8 +4,11 @@ import dev.robots.background.BackgroundTask;
 import dev.robots.background.BackgroundTasks;
 import dev.robots.config.Config;
 import dev.robots.counting.ReferenceCounter;
+import dev.robots.http.Preconditions;
 import dev.robots.http.Problem;
 import dev.robots.http.Problems;
+import dev.robots.idempotency.Idempotency;
+import dev.robots.idempotency.Reply;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -29,22 +32,22 @@ import java.util.List;
  * curl -X PATCH localhost:8080/v1/robots/1 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
  *   -d '{"name": "C-3PO"}'
  * curl -X DELETE localhost:8080/v1/robots/1 -H "Authorization: Bearer $TOKEN"
- * curl -X POST localhost:8080/v1/robots/1/repair -H "Authorization: Bearer $TOKEN"
- * curl -X POST localhost:8080/v1/robots/repair -H "Authorization: Bearer $TOKEN" -d robot_id=1
  * </pre>
  */
 public final class RobotRoutes {
     private static final String JSON = "application/json; charset=utf-8";
 
     private final RobotService robots;
+    private final Idempotency idempotency;
     private final BackgroundTasks background;
     private final ReferenceCounter references;
     private final Handler<RoutingContext> writers;
 
-    /** {@code writers} guards the routes that change data. */
-    public RobotRoutes(RobotService robots, BackgroundTasks background, ReferenceCounter references,
-            Handler<RoutingContext> writers) {
+    /** {@code writers} guards the routes that change data; {@code idempotency} makes a retried create harmless. */
+    public RobotRoutes(RobotService robots, Idempotency idempotency, BackgroundTasks background,
+            ReferenceCounter references, Handler<RoutingContext> writers) {
         this.robots = robots;
+        this.idempotency = idempotency;
         this.background = background;
         this.references = references;
         this.writers = writers;
@@ -58,17 +61,12 @@ public final class RobotRoutes {
         router.post("/v1/robots").handler(writers).handler(body).handler(this::createRobot);
         Problems.methodNotAllowed(router, "/v1/robots", "GET, HEAD, POST");
 
-        // The seed's own repair route, form field robot_id; before /:id so that "repair" is not taken for an id.
-        router.post("/v1/robots/repair").handler(writers).handler(body).handler(this::repairFromForm);
-        Problems.methodNotAllowed(router, "/v1/robots/repair", "POST");
-
+        // The repair routes (repairs.RepairRoutes) are mounted before these, so that "repair" is not taken for an id.
         router.route("/v1/robots/:id").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(this::getRobot);
         router.patch("/v1/robots/:id").handler(writers).handler(body).handler(this::renameRobot);
         router.delete("/v1/robots/:id").handler(writers).handler(this::deleteRobot);
         Problems.methodNotAllowed(router, "/v1/robots/:id", "GET, HEAD, PATCH, DELETE");
 
-        router.post("/v1/robots/:id/repair").handler(writers).handler(this::repairRobot);
-        Problems.methodNotAllowed(router, "/v1/robots/:id/repair", "POST");
     }
 
     private void getRobot(RoutingContext ctx) {
@@ -92,12 +90,11 @@ public final class RobotRoutes {
         if (ctx.response().ended()) {
             return; // REQUEST_TIMEOUT_MS passed and a 503 went out instead: not a successful retrieval
         }
-        long count = robot.count(); // read once: the body and the tag must agree
-        String etag = RobotCache.Entry.etag(robot.version(), count);
+        String etag = Preconditions.robotEtag(robot.version());
         background.after(ctx, new CountReference(references, id));
         ctx.response().putHeader(HttpHeaders.ETAG, etag);
         if (RobotRequests.noneMatch(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH), etag)) {
-            send(ctx, 200, robot.body(count));
+            send(ctx, 200, robot.body(robot.count()));
         } else {
             ctx.response().setStatusCode(304).end();
         }
@@ -120,50 +117,35 @@ public final class RobotRoutes {
                 .onFailure(ctx::fail);
     }
 
+    /** Under an Idempotency-Key, at most once per key and caller; the 201 carries the new robot's ETag. */
     private void createRobot(RoutingContext ctx) {
         String name = RobotRequests.name(ctx);
-        robots.create(name)
-                .onSuccess(robot -> {
-                    ctx.response().putHeader("Location", "/v1/robots/" + robot.id());
-                    send(ctx, 201, robot.toJson());
-                })
+        idempotency.execute(ctx, conn -> robots.create(conn, name)
+                        .map(robot -> Reply.of(201, robot.toJson().toBuffer(), "/v1/robots/" + robot.id(),
+                                robot.etag())))
+                .onSuccess(reply -> reply.send(ctx))
                 .onFailure(ctx::fail);
     }
 
+    /** With If-Match, the ETag is compared under the row's lock, in the rename's transaction. */
     private void renameRobot(RoutingContext ctx) {
         long id = RobotRequests.id(ctx);
         String name = RobotRequests.name(ctx);
-        robots.rename(id, name)
-                .map(robot -> robot.orElseThrow(() -> missing(id)))
-                .onSuccess(robot -> send(ctx, 200, robot.toJson()))
-                .onFailure(ctx::fail);
-    }
-
-    private void deleteRobot(RoutingContext ctx) {
-        long id = RobotRequests.id(ctx);
-        robots.delete(id)
-                .compose(deleted -> deleted ? Future.succeededFuture() : Future.failedFuture(missing(id)))
-                .onSuccess(deleted -> ctx.response().setStatusCode(204).end())
-                .onFailure(ctx::fail);
-    }
-
-    private void repairRobot(RoutingContext ctx) {
-        startRepair(ctx, RobotRequests.id(ctx));
-    }
-
-    private void repairFromForm(RoutingContext ctx) {
-        startRepair(ctx, RobotRequests.formRobotId(ctx));
-    }
-
-    /** Answers 202 at once; the repair itself runs after the response, as in the seed. */
-    private void startRepair(RoutingContext ctx, long id) {
-        robots.find(id)
+        robots.rename(id, name, Preconditions.of(ctx))
                 .map(robot -> robot.orElseThrow(() -> missing(id)))
                 .onSuccess(robot -> {
-                    background.after(ctx, BackgroundTask.of("repair robot " + id,
-                            () -> robots.recordRepair(id)));
-                    send(ctx, 202, new JsonObject().put("message", "Start repairing %s.".formatted(robot.name())));
+                    ctx.response().putHeader(HttpHeaders.ETAG, robot.etag());
+                    send(ctx, 200, robot.toJson());
                 })
+                .onFailure(ctx::fail);
+    }
+
+    /** With If-Match, the ETag is compared under the row's lock, in the delete's transaction. */
+    private void deleteRobot(RoutingContext ctx) {
+        long id = RobotRequests.id(ctx);
+        robots.delete(id, Preconditions.of(ctx))
+                .compose(deleted -> deleted ? Future.succeededFuture() : Future.failedFuture(missing(id)))
+                .onSuccess(deleted -> ctx.response().setStatusCode(204).end())
                 .onFailure(ctx::fail);
     }
 

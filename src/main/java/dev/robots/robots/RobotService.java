@@ -1,8 +1,10 @@
 package dev.robots.robots;
 
 import dev.robots.db.Dialect;
+import dev.robots.http.Preconditions;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
 import java.util.List;
 import java.util.Optional;
 
@@ -12,10 +14,14 @@ import java.util.Optional;
  * pool; the cache is shared by all of them.
  */
 public final class RobotService {
+    private final Pool pool;
+    private final Dialect dialect;
     private final RobotRepository robots;
     private final RobotCache cache;
 
     public RobotService(Pool pool, Dialect dialect, RobotCache cache) {
+        this.pool = pool;
+        this.dialect = dialect;
         this.robots = new RobotRepository(pool, dialect);
         this.cache = cache;
     }
@@ -41,22 +47,40 @@ public final class RobotService {
         return robots.page(after, limit);
     }
 
-    Future<Robot> create(String name) {
+    /** Creates a robot on {@code client}: the transaction of an Idempotency-Key, say. */
+    Future<Robot> create(SqlClient client, String name) {
         // Nothing to invalidate: a robot that was not found is never cached, and ids are not reused.
-        return robots.create(name);
+        return robots.create(client, name);
     }
 
-    Future<Optional<Robot>> rename(long id, String name) {
-        return robots.rename(id, name).andThen(renamed -> cache.invalidate(id));
+    /**
+     * Renames robot {@code id}; with a {@code condition} (If-Match) only if its ETag matches, read under the row's
+     * lock in the rename's transaction, or a 412 problem with the current ETag. Empty when there is no such robot.
+     */
+    Future<Optional<Robot>> rename(long id, String name, Preconditions condition) {
+        Future<Optional<Robot>> renamed = condition == null
+                ? robots.rename(id, name)
+                : dialect.inTransaction(pool, conn -> robots.lock(conn, id).compose(current -> {
+                    checked(current, condition);
+                    return current.isEmpty() ? Future.succeededFuture(current) : robots.rename(conn, id, name);
+                }));
+        return renamed.andThen(done -> cache.invalidate(id));
     }
 
-    /** Whether there was such a robot. */
-    Future<Boolean> delete(long id) {
-        return robots.delete(id).andThen(deleted -> cache.invalidate(id));
+    /** Deletes robot {@code id}, under {@code condition} as {@link #rename}; whether there was such a robot. */
+    Future<Boolean> delete(long id, Preconditions condition) {
+        Future<Boolean> deleted = condition == null
+                ? robots.delete(id)
+                : dialect.inTransaction(pool, conn -> robots.lock(conn, id).compose(current -> {
+                    checked(current, condition);
+                    return current.isEmpty() ? Future.succeededFuture(false) : robots.delete(conn, id);
+                }));
+        return deleted.andThen(done -> cache.invalidate(id));
     }
 
-    /** Records a finished repair on the robot; whether there still was such a robot. */
-    Future<Boolean> recordRepair(long id) {
-        return robots.recordRepair(id).andThen(repaired -> cache.invalidate(id));
+    private static void checked(Optional<Robot> current, Preconditions condition) {
+        if (current.isPresent() && !condition.matches(current.get().etag())) {
+            throw Preconditions.failed(current.get().etag());
+        }
     }
 }

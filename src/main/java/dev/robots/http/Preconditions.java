@@ -1,0 +1,82 @@
+package dev.robots.http;
+
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * {@code If-Match} on the writes (RFC 9110 §13.1.1): {@code *} or a list of entity tags, compared strongly with the
+ * resource's current ETag. The route evaluates it atomically with its write (under the row's lock) and answers a
+ * mismatch with {@link #failed}: 412 with the current ETag, so the client can read again and retry.
+ *
+ * <p>{@code If-Unmodified-Since} is refused with a 400 when it comes without {@code If-Match}: the service keeps no
+ * modification dates, so it cannot evaluate it, and ignoring it (what RFC 9110 §13.1.4 prescribes for resources
+ * without a date) would silently drop the protection the client asked for. Beside {@code If-Match} it is ignored, as
+ * the RFC says.
+ *
+ * @param any  {@code If-Match: *}: any current representation matches
+ * @param tags the strong entity tags listed, quotes included; weak ones never match a strong comparison
+ */
+public record Preconditions(boolean any, List<String> tags) {
+    /** One entity tag: optional W/, then a quoted string of visible characters other than the quote. */
+    private static final Pattern ENTITY_TAG = Pattern.compile("(W/)?\"[\\x21\\x23-\\x7E\\x80-\\xFF]*\"");
+
+    /**
+     * The strong ETag of a robot: its version, which moves on every change of its own state (name, repairs), and not
+     * on its {@code count}. The count is a statistic that every GET moves (a second later, when the flush commits):
+     * an ETag with it would never match again once its own GET was counted, so a client could neither revalidate
+     * (304) nor write under If-Match after reading. The README says so.
+     */
+    public static String robotEtag(long version) {
+        return "\"" + version + "\"";
+    }
+
+    /** The request's If-Match, or null when it has none; a 400 problem when it cannot be read. */
+    public static Preconditions of(RoutingContext ctx) {
+        List<String> values = ctx.request().headers().getAll("If-Match");
+        if (values.isEmpty()) {
+            if (ctx.request().getHeader("If-Unmodified-Since") != null) {
+                throw Problem.badRequest("If-Unmodified-Since is not supported: this service keeps no modification "
+                        + "dates. Send If-Match with the ETag of the robot instead.");
+            }
+            return null;
+        }
+        boolean any = false;
+        var tags = new ArrayList<String>();
+        for (String value : values) {
+            for (String item : value.split(",")) {
+                String tag = item.strip();
+                if (tag.isEmpty()) {
+                    continue;
+                }
+                if (tag.equals("*")) {
+                    any = true;
+                } else if (ENTITY_TAG.matcher(tag).matches()) {
+                    if (!tag.startsWith("W/")) {
+                        tags.add(tag);
+                    }
+                } else {
+                    throw Problem.badRequest("If-Match must be * or a list of entity tags such as \"3\", not '%s'."
+                            .formatted(value.length() > 100 ? value.substring(0, 100) + "..." : value));
+                }
+            }
+        }
+        if (!any && tags.isEmpty() && values.stream().allMatch(String::isBlank)) {
+            throw Problem.badRequest("If-Match must not be empty.");
+        }
+        return new Preconditions(any, List.copyOf(tags));
+    }
+
+    /** Whether a resource that exists with {@code currentEtag} meets the condition. */
+    public boolean matches(String currentEtag) {
+        return any || tags.contains(currentEtag);
+    }
+
+    /** The 412 of a condition that does not hold, with the resource's current ETag. */
+    public static Problem failed(String currentEtag) {
+        return new Problem(412, "If-Match does not match the robot's current ETag %s: read it again and retry."
+                .formatted(currentEtag), Map.of("ETag", currentEtag));
+    }
+}

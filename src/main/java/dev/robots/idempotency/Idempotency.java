@@ -1,0 +1,263 @@
+package dev.robots.idempotency;
+
+import dev.robots.db.Dialect;
+import dev.robots.http.Problem;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.templates.SqlTemplate;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Safe retries of POSTs with an {@code Idempotency-Key} header (IETF httpapi draft "The Idempotency-Key HTTP Header
+ * Field"). A key is scoped to its caller (the SHA-256 of the bearer token) and kept 24 hours in the database, so a
+ * retry that reaches another instance is recognised:
+ *
+ * <ol>
+ * <li>the key is inserted first, on its own, with a claim token: the primary key lets one request of all those with
+ * the same key (on any instance) go on; the others find the row at once, without waiting on a lock;</li>
+ * <li>the write and the storing of its answer are one transaction, the answer's UPDATE guarded by the claim, so an
+ * effect never commits without its answer (a retry then replays it) and an answer never without its effect;</li>
+ * <li>a failed write releases the key (deletes the row), so a retry runs it again; a row left in progress by an
+ * instance that died is taken over once its lock ({@link #IN_PROGRESS_LOCK}) has run out.</li>
+ * </ol>
+ *
+ * A retry with the same key and the same request (method, path and body) gets the first answer again with
+ * {@code Idempotent-Replayed: true}; with another request, a 422; while the first is in progress, a 409 with
+ * {@code Retry-After: 1}.
+ */
+public final class Idempotency {
+    private static final Logger LOG = Logger.getLogger(Idempotency.class.getName());
+    public static final String HEADER = "Idempotency-Key";
+    /** How long an answer is kept. */
+    public static final Duration RETENTION = Duration.ofHours(24);
+    /** How often each instance deletes answers past {@link #RETENTION} (a retry finds an expired one stale anyway). */
+    public static final Duration PRUNE_INTERVAL = Duration.ofMinutes(10);
+    /**
+     * How long a key in progress stays with its request. Far beyond any request's life (REQUEST_TIMEOUT_MS, and a
+     * database connection's DB_SOCKET_TIMEOUT_MS), so it only runs out for a request whose instance died.
+     */
+    static final Duration IN_PROGRESS_LOCK = Duration.ofSeconds(60);
+    private static final int MAX_KEY_LENGTH = 255;
+    private static final String UNIQUE_VIOLATION = "23505";
+
+    private final Pool pool;
+    private final Dialect dialect;
+
+    public Idempotency(Pool pool, Dialect dialect) {
+        this.pool = pool;
+        this.dialect = dialect;
+    }
+
+    /**
+     * Runs {@code write} in one transaction and answers its reply; under an {@code Idempotency-Key}, at most once per
+     * key, caller and 24 hours, replaying the first reply to a retry.
+     */
+    public Future<Reply> execute(RoutingContext ctx, Function<SqlConnection, Future<Reply>> write) {
+        String key = key(ctx);
+        if (key == null) {
+            return dialect.inTransaction(pool, write);
+        }
+        var attempt = new Attempt(owner(ctx), key, fingerprint(ctx), UUID.randomUUID().toString());
+        return claim(attempt, 3).compose(claimed -> claimed != null
+                ? Future.succeededFuture(claimed)
+                : run(attempt, write));
+    }
+
+    /** The key of a request, or null; a 400 problem when it is not 1-255 visible ASCII characters. */
+    static String key(RoutingContext ctx) {
+        var values = ctx.request().headers().getAll(HEADER);
+        if (values.isEmpty()) {
+            return null;
+        }
+        String key = values.getFirst();
+        boolean visible = key.chars().allMatch(c -> c >= 0x21 && c <= 0x7E);
+        if (values.size() > 1 || key.isEmpty() || key.length() > MAX_KEY_LENGTH || !visible) {
+            throw Problem.badRequest("Idempotency-Key must be one value of 1 to %d visible ASCII characters."
+                    .formatted(MAX_KEY_LENGTH));
+        }
+        return key;
+    }
+
+    /**
+     * Inserts the key; null when this request holds it now. Otherwise the stored reply (a replay), or a failed
+     * future with the 409 or 422 problem.
+     */
+    private Future<Reply> claim(Attempt attempt, int triesLeft) {
+        Instant now = Instant.now();
+        return SqlTemplate.forUpdate(pool, "INSERT INTO idempotency_keys "
+                        + "(owner, idem_key, fingerprint, claim, locked_until, created_at) "
+                        + "VALUES (#{owner}, #{key}, #{fingerprint}, #{claim}, #{locked_until}, #{now})")
+                .execute(attempt.params(now))
+                .map(inserted -> (Reply) null)
+                .recover(failure -> {
+                    if (!isUniqueViolation(failure) || triesLeft == 0) {
+                        return Future.failedFuture(failure);
+                    }
+                    return existing(attempt, now, triesLeft);
+                });
+    }
+
+    private Future<Reply> existing(Attempt attempt, Instant now, int triesLeft) {
+        return SqlTemplate.forQuery(pool, "SELECT fingerprint, claim, locked_until, created_at, status, location, "
+                        + "etag, body FROM idempotency_keys WHERE owner = #{owner} AND idem_key = #{key}")
+                .execute(Map.of("owner", attempt.owner(), "key", attempt.key()))
+                .compose(rows -> {
+                    if (rows.size() == 0) {
+                        return claim(attempt, triesLeft - 1); // released meanwhile: the key is free again
+                    }
+                    Row row = rows.iterator().next();
+                    Integer status = row.getInteger("status");
+                    boolean expired = instant(row.getValue("created_at")).isBefore(now.minus(RETENTION));
+                    boolean abandoned = status == null && instant(row.getValue("locked_until")).isBefore(now);
+                    if (expired || abandoned) {
+                        return takeOver(attempt, row.getString("claim"), now, triesLeft);
+                    }
+                    if (!row.getString("fingerprint").equals(attempt.fingerprint())) {
+                        return Future.failedFuture(new Problem(422, ("Idempotency-Key '%s' was used for another request "
+                                + "(another method, path or body); use a new key for a new request.")
+                                .formatted(attempt.key())));
+                    }
+                    if (status == null) {
+                        return Future.failedFuture(new Problem(409, ("A request with Idempotency-Key '%s' is still in "
+                                + "progress; retry shortly.").formatted(attempt.key()), Map.of("Retry-After", "1")));
+                    }
+                    return Future.succeededFuture(new Reply(status, Buffer.buffer(row.getString("body")),
+                            row.getString("location"), row.getString("etag"), true));
+                });
+    }
+
+    /** Takes over a key whose answer expired or whose request was abandoned; null when this request holds it now. */
+    private Future<Reply> takeOver(Attempt attempt, String previousClaim, Instant now, int triesLeft) {
+        var params = attempt.params(now);
+        params.put("previous", previousClaim);
+        return SqlTemplate.forUpdate(pool, "UPDATE idempotency_keys SET fingerprint = #{fingerprint}, claim = #{claim}, "
+                        + "locked_until = #{locked_until}, created_at = #{now}, status = NULL, location = NULL, "
+                        + "etag = NULL, body = NULL WHERE owner = #{owner} AND idem_key = #{key} AND claim = #{previous}")
+                .execute(params)
+                .compose(updated -> updated.rowCount() == 1
+                        ? Future.<Reply>succeededFuture(null)
+                        : claim(attempt, triesLeft - 1));
+    }
+
+    /** The write and its stored answer in one transaction; the key released if the write fails. */
+    private Future<Reply> run(Attempt attempt, Function<SqlConnection, Future<Reply>> write) {
+        return dialect.inTransaction(pool, conn -> write.apply(conn).compose(reply -> {
+                    var params = new HashMap<String, Object>();
+                    params.put("owner", attempt.owner());
+                    params.put("key", attempt.key());
+                    params.put("claim", attempt.claim());
+                    params.put("status", reply.status());
+                    params.put("location", reply.location());
+                    params.put("etag", reply.etag());
+                    params.put("body", reply.body().toString(StandardCharsets.UTF_8));
+                    return SqlTemplate.forUpdate(conn, "UPDATE idempotency_keys SET status = #{status}, "
+                                    + "location = #{location}, etag = #{etag}, body = #{body} "
+                                    + "WHERE owner = #{owner} AND idem_key = #{key} AND claim = #{claim}")
+                            .execute(params)
+                            .compose(stored -> stored.rowCount() == 1
+                                    ? Future.succeededFuture(reply)
+                                    // Our lock ran out and another request took the key over: roll back.
+                                    : Future.failedFuture(new Problem(409, ("A request with Idempotency-Key '%s' is "
+                                            + "in progress elsewhere; retry shortly.").formatted(attempt.key()),
+                                            Map.of("Retry-After", "1"))));
+                }))
+                .recover(failure -> release(attempt).transform(released -> Future.failedFuture(failure)));
+    }
+
+    private Future<Void> release(Attempt attempt) {
+        return SqlTemplate.forUpdate(pool,
+                        "DELETE FROM idempotency_keys WHERE owner = #{owner} AND idem_key = #{key} AND claim = #{claim}")
+                .execute(Map.of("owner", attempt.owner(), "key", attempt.key(), "claim", attempt.claim()))
+                .<Void>mapEmpty()
+                .onFailure(e -> LOG.log(Level.WARNING, "Could not release Idempotency-Key after a failed write; it is "
+                        + "taken over once its lock runs out", e));
+    }
+
+    /** Deletes answers older than {@link #RETENTION}; how many. */
+    public static Future<Integer> prune(Pool pool) {
+        return SqlTemplate.forUpdate(pool, "DELETE FROM idempotency_keys WHERE created_at < #{cutoff}")
+                .execute(Map.of("cutoff", OffsetDateTime.ofInstant(Instant.now().minus(RETENTION), ZoneOffset.UTC)))
+                .map(deleted -> deleted.rowCount());
+    }
+
+    /** The caller's identity: the SHA-256 of its bearer token (the route's auth has accepted it). */
+    static String owner(RoutingContext ctx) {
+        String authorization = ctx.request().getHeader("Authorization");
+        String token = authorization == null || authorization.length() < 7 ? "" : authorization.substring(7).strip();
+        return sha256(token.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** What makes two requests the same: method, path and body. */
+    static String fingerprint(RoutingContext ctx) {
+        var body = ctx.body() == null || ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer();
+        var request = Buffer.buffer(ctx.request().method().name()).appendString(" ")
+                .appendString(ctx.request().path()).appendString("\n").appendBuffer(body);
+        return sha256(request.getBytes());
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    private static boolean isUniqueViolation(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())) {
+                return true;
+            }
+            if (t instanceof SQLException sql && UNIQUE_VIOLATION.equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** PostgreSQL's client gives an OffsetDateTime, H2's JDBC driver may give a LocalDateTime (UTC). */
+    static Instant instant(Object value) {
+        if (value instanceof OffsetDateTime offset) {
+            return offset.toInstant();
+        }
+        if (value instanceof java.time.LocalDateTime local) {
+            return local.toInstant(ZoneOffset.UTC);
+        }
+        if (value instanceof Instant instant) {
+            return instant;
+        }
+        throw new IllegalStateException("Unexpected timestamp " + value);
+    }
+
+    private record Attempt(String owner, String key, String fingerprint, String claim) {
+        Map<String, Object> params(Instant now) {
+            var params = new HashMap<String, Object>();
+            params.put("owner", owner);
+            params.put("key", key);
+            params.put("fingerprint", fingerprint);
+            params.put("claim", claim);
+            params.put("now", OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
+            params.put("locked_until", OffsetDateTime.ofInstant(now.plus(IN_PROGRESS_LOCK), ZoneOffset.UTC));
+            return params;
+        }
+    }
+}

@@ -1,0 +1,7 @@
+package dev.robots.idempotency;
+
+class H2IdempotencyTest extends IdempotencyContract {
+    H2IdempotencyTest() {
+        super("h2");
+    }
+}

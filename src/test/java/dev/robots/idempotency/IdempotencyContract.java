@@ -1,0 +1,164 @@
+package dev.robots.idempotency;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.robots.RunningService;
+import dev.robots.TestDatabase;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Idempotency-Key on POST /v1/robots, over HTTP against the real service. On PostgreSQL a retry goes to a second
+ * instance on the same database; the embedded H2 database has one instance, so there both are the same.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class IdempotencyContract {
+    static final String OTHER_TOKEN = "other-token";
+    private final String kind;
+    TestDatabase database;
+    RunningService first;
+    RunningService second;
+
+    IdempotencyContract(String kind) {
+        this.kind = kind;
+    }
+
+    @BeforeAll
+    void start() {
+        database = TestDatabase.create(kind);
+        var tokens = Map.of("API_TOKENS", RunningService.TOKEN + "," + OTHER_TOKEN);
+        first = RunningService.start(database, tokens);
+        second = database.name().equals("H2") ? first : RunningService.start(database, tokens);
+    }
+
+    @AfterAll
+    void stop() {
+        if (second != null && second != first) {
+            second.stop();
+        }
+        if (first != null) {
+            first.stop();
+        }
+        if (database != null) {
+            database.close();
+        }
+    }
+
+    @Test
+    void a_retry_with_the_same_key_and_body_gets_the_first_answer_again_from_another_instance() {
+        var original = create(first, RunningService.TOKEN, "retry-1", "{\"name\": \"retried\"}");
+        var retried = create(second, RunningService.TOKEN, "retry-1", "{\"name\": \"retried\"}");
+
+        assertThat(original.statusCode()).isEqualTo(201);
+        assertThat(original.headers().firstValue("Idempotent-Replayed")).isEmpty();
+        assertThat(retried.statusCode()).isEqualTo(201);
+        assertThat(retried.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+        assertThat(retried.body()).isEqualTo(original.body());
+        assertThat(retried.headers().firstValue("Location")).isEqualTo(original.headers().firstValue("Location"));
+        assertThat(retried.headers().firstValue("ETag")).isEqualTo(original.headers().firstValue("ETag"));
+        assertThat(retried.headers().firstValue("Content-Type")).hasValue("application/json; charset=utf-8");
+        assertThat(robotsNamed("retried")).isEqualTo(1);
+    }
+
+    @Test
+    void concurrent_requests_with_one_key_to_two_instances_make_one_robot() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            String key = "concurrent-" + round;
+            String name = "concurrent " + round;
+            var start = new CountDownLatch(1);
+            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            try (var clients = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = 0; i < 8; i++) {
+                    var instance = i % 2 == 0 ? first : second;
+                    answers.add(clients.submit(() -> {
+                        start.await();
+                        return create(instance, RunningService.TOKEN, key, new JsonObject().put("name", name).encode());
+                    }));
+                }
+                start.countDown();
+            }
+            int originals = 0;
+            for (var answer : answers) {
+                var response = answer.get();
+                if (response.statusCode() == 409) {
+                    assertThat(response.headers().firstValue("Retry-After")).hasValue("1");
+                    assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+                } else {
+                    assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+                    if (response.headers().firstValue("Idempotent-Replayed").isEmpty()) {
+                        originals++;
+                    }
+                }
+            }
+            assertThat(originals).as("round %d", round).isEqualTo(1);
+            assertThat(robotsNamed(name)).as("round %d", round).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void the_same_key_with_another_body_or_path_is_a_422() {
+        assertThat(create(first, RunningService.TOKEN, "reused", "{\"name\": \"one\"}").statusCode()).isEqualTo(201);
+
+        var otherBody = create(second, RunningService.TOKEN, "reused", "{\"name\": \"two\"}");
+        assertThat(otherBody.statusCode()).isEqualTo(422);
+        assertThat(otherBody.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(new JsonObject(otherBody.body()).getString("detail")).contains("Idempotency-Key 'reused'");
+        long id = first.create("repairable");
+        var otherPath = first.send(first.request("POST", "/v1/robots/" + id + "/repair", null, null)
+                .header("Authorization", "Bearer " + RunningService.TOKEN).header("Idempotency-Key", "reused"));
+        assertThat(otherPath.statusCode()).isEqualTo(422);
+        assertThat(robotsNamed("two")).isZero();
+    }
+
+    @Test
+    void keys_belong_to_their_token() {
+        var mine = create(first, RunningService.TOKEN, "shared-key", "{\"name\": \"scoped\"}");
+        var theirs = create(second, OTHER_TOKEN, "shared-key", "{\"name\": \"scoped\"}");
+
+        assertThat(theirs.statusCode()).isEqualTo(201);
+        assertThat(theirs.headers().firstValue("Idempotent-Replayed")).isEmpty();
+        assertThat(theirs.headers().firstValue("Location")).isNotEqualTo(mine.headers().firstValue("Location"));
+        assertThat(robotsNamed("scoped")).isEqualTo(2);
+    }
+
+    @Test
+    void a_key_that_is_not_1_to_255_visible_ascii_characters_is_a_400() {
+        for (String key : List.of("x".repeat(256), "with space", "tab\there")) {
+            var response = create(first, RunningService.TOKEN, key, "{\"name\": \"badly keyed\"}");
+            assertThat(response.statusCode()).as(key).isEqualTo(400);
+            assertThat(new JsonObject(response.body()).getString("detail")).contains("Idempotency-Key");
+        }
+        assertThat(create(first, RunningService.TOKEN, "x".repeat(255), "{\"name\": \"long key\"}").statusCode())
+                .isEqualTo(201);
+        assertThat(robotsNamed("badly keyed")).isZero();
+    }
+
+    static HttpResponse<String> create(RunningService on, String token, String key, String body) {
+        return on.send(on.request("POST", "/v1/robots", "application/json", body)
+                .header("Authorization", "Bearer " + token)
+                .header("Idempotency-Key", key));
+    }
+
+    /** Robots with this name, through every page of the list. */
+    long robotsNamed(String name) {
+        long count = 0;
+        String page = "/v1/robots?limit=500";
+        while (page != null) {
+            var body = new JsonObject(first.get(page).body());
+            count += body.getJsonArray("robots").stream()
+                    .filter(robot -> name.equals(((JsonObject) robot).getString("name"))).count();
+            page = body.getString("next");
+        }
+        return count;
+    }
+}

@@ -1,0 +1,7 @@
+package dev.robots.repairs;
+
+class PostgresRepairsTest extends RepairsContract {
+    PostgresRepairsTest() {
+        super("postgresql");
+    }
+}

@@ -1,0 +1,142 @@
+package dev.robots.robots;
+
+import static dev.robots.robots.RobotsApiContract.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.robots.RunningService;
+import dev.robots.TestDatabase;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** If-Match on the writes (RFC 9110 §13.1.1), and the ETags of the writes' answers; run on each database. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class ConditionalWritesContract {
+    private final String kind;
+    private TestDatabase database;
+    private RunningService service;
+
+    ConditionalWritesContract(String kind) {
+        this.kind = kind;
+    }
+
+    @BeforeAll
+    void start() {
+        database = TestDatabase.create(kind);
+        service = RunningService.start(database);
+    }
+
+    @AfterAll
+    void stop() {
+        if (service != null) {
+            service.stop();
+        }
+        if (database != null) {
+            database.close();
+        }
+    }
+
+    @Test
+    void a_create_and_a_rename_carry_the_strong_etag_of_the_version() {
+        var created = service.sendJson("POST", "/v1/robots", "{\"name\": \"tagged\"}");
+        assertThat(created.headers().firstValue("ETag")).hasValue("\"0\"");
+        long id = new JsonObject(created.body()).getLong("id");
+
+        var renamed = service.sendJson("PATCH", "/v1/robots/" + id, "{\"name\": \"retagged\"}");
+        assertThat(renamed.statusCode()).isEqualTo(200);
+        assertThat(renamed.headers().firstValue("ETag")).hasValue("\"1\"");
+    }
+
+    @Test
+    void a_patch_whose_if_match_does_not_match_is_a_412_with_the_current_etag_and_changes_nothing() {
+        var created = service.sendJson("POST", "/v1/robots", "{\"name\": \"kept\"}");
+        long id = new JsonObject(created.body()).getLong("id");
+
+        var refused = patch(id, "\"nope\"", "overwritten");
+        assertProblem(refused, 412);
+        assertThat(refused.headers().firstValue("ETag")).isEqualTo(created.headers().firstValue("ETag"));
+        assertProblem(patch(id, "W/\"0-0\"", "overwritten"), 412); // weak tags never match a strong comparison
+        assertThat(listed(id).getString("name")).isEqualTo("kept");
+
+        var accepted = patch(id, "\"x1\", " + created.headers().firstValue("ETag").orElseThrow(), "renamed");
+        assertThat(accepted.statusCode()).isEqualTo(200);
+        assertThat(patch(id, "*", "starred").statusCode()).isEqualTo(200);
+        assertThat(listed(id).getString("name")).isEqualTo("starred");
+    }
+
+    @Test
+    void a_delete_whose_if_match_does_not_match_is_a_412_and_a_matching_one_a_204() {
+        var created = service.sendJson("POST", "/v1/robots", "{\"name\": \"doomed\"}");
+        long id = new JsonObject(created.body()).getLong("id");
+        String etag = created.headers().firstValue("ETag").orElseThrow();
+
+        var refused = delete(id, "\"0-999\"");
+        assertProblem(refused, 412);
+        assertThat(refused.headers().firstValue("ETag")).hasValue(etag);
+        assertThat(delete(id, etag).statusCode()).isEqualTo(204);
+        assertProblem(delete(id, "*"), 404); // nothing left to match
+    }
+
+    @Test
+    void if_unmodified_since_without_if_match_is_refused_and_a_malformed_if_match_is_a_400() {
+        long id = service.create("dated");
+        var dated = service.send(service.request("DELETE", "/v1/robots/" + id, null, null)
+                .header("Authorization", "Bearer " + RunningService.TOKEN)
+                .header("If-Unmodified-Since", "Tue, 01 Dec 2026 00:00:00 GMT"));
+        assertProblem(dated, 400);
+        assertThat(new JsonObject(dated.body()).getString("detail")).contains("If-Match");
+        assertProblem(patch(id, "nope", "unquoted"), 400);
+        assertThat(listed(id).getString("name")).isEqualTo("dated");
+    }
+
+    @Test
+    void two_clients_patching_with_the_same_if_match_get_exactly_one_200_and_one_412() throws Exception {
+        for (int round = 0; round < 10; round++) {
+            var created = service.sendJson("POST", "/v1/robots", "{\"name\": \"contested\"}");
+            long id = new JsonObject(created.body()).getLong("id");
+            String etag = created.headers().firstValue("ETag").orElseThrow();
+            var start = new CountDownLatch(1);
+            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            try (var clients = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (String name : List.of("first", "second")) {
+                    answers.add(clients.submit(() -> {
+                        start.await();
+                        return patch(id, etag, name);
+                    }));
+                }
+                start.countDown();
+            }
+            var statuses = new ArrayList<Integer>();
+            for (var answer : answers) {
+                statuses.add(answer.get().statusCode());
+            }
+            assertThat(statuses).as("round %d", round).containsExactlyInAnyOrder(200, 412);
+        }
+    }
+
+    private HttpResponse<String> patch(long id, String ifMatch, String name) {
+        return service.send(service.request("PATCH", "/v1/robots/" + id, "application/json",
+                        new JsonObject().put("name", name).encode())
+                .header("Authorization", "Bearer " + RunningService.TOKEN)
+                .header("If-Match", ifMatch));
+    }
+
+    private HttpResponse<String> delete(long id, String ifMatch) {
+        return service.send(service.request("DELETE", "/v1/robots/" + id, null, null)
+                .header("Authorization", "Bearer " + RunningService.TOKEN)
+                .header("If-Match", ifMatch));
+    }
+
+    private JsonObject listed(long id) {
+        return new JsonObject(service.get("/v1/robots?limit=1&after=" + (id - 1)).body())
+                .getJsonArray("robots").getJsonObject(0);
+    }
+}

@@ -1,0 +1,7 @@
+package dev.robots.robots;
+
+class PostgresConditionalWritesTest extends ConditionalWritesContract {
+    PostgresConditionalWritesTest() {
+        super("postgresql");
+    }
+}
