@@ -162,7 +162,7 @@ abstract class HostileFuzzContract {
      * first GC of a new cause, say), whatever the requests.
      */
     private java.util.Set<String> series() {
-        return service.get("/metrics").body().lines().filter(line -> line.startsWith("http_server_requests"))
+        return service.scrape().lines().filter(line -> line.startsWith("http_server_requests"))
                 .map(line -> line.substring(0, line.lastIndexOf(' ')))
                 .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
     }

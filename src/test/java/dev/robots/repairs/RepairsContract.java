@@ -230,7 +230,7 @@ abstract class RepairsContract {
                         repair -> repair.getString("status").equals("done"));
                 assertThat(done.getString("failure")).isNull();
                 assertThat(listedOn(second, kept).getLong("repairs")).isEqualTo(1);
-                assertThat(eventually(() -> second.get("/metrics").body(),
+                assertThat(eventually(() -> second.scrape(),
                         metrics -> metrics.contains("robots_repairs_failed_total 1.0")))
                         .contains("robots_repairs_queued ", "robots_repairs_running ",
                                 "robots_repairs_oldest_age_seconds ");
@@ -240,7 +240,7 @@ abstract class RepairsContract {
 
     @Test
     void the_queue_shows_in_the_metrics() throws InterruptedException {
-        var metrics = eventually(() -> service.get("/metrics").body(),
+        var metrics = eventually(() -> service.scrape(),
                 body -> body.contains("robots_repairs_queued"));
         assertThat(metrics).contains("robots_repairs_running ", "robots_repairs_failed_total ",
                 "robots_repairs_oldest_age_seconds ");

@@ -175,7 +175,7 @@ class CacheCoherenceTest {
     }
 
     private static double notifications(RunningService service) {
-        return service.get("/metrics").body().lines()
+        return service.scrape().lines()
                 .filter(line -> line.startsWith("robots_changes_notifications_total"))
                 .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
                 .sum();
