@@ -27,8 +27,11 @@ class DeployManifestsTest {
     private static final Path DEPLOY = Path.of("deploy");
     /** What the GKE pod's grace period must leave over preStop and SHUTDOWN_TIMEOUT: the proxy's exit, and slack. */
     private static final int GRACE_MARGIN_SECONDS = 2;
-    /** Connections per instance besides DB_POOL_SIZE: the flusher's and background pool (2), the cache listener (2). */
-    private static final int OTHER_CONNECTIONS = 4;
+    /**
+     * Connections per instance besides DB_POOL_SIZE: the flusher's and background pool (2), the cache listener (2), the
+     * repair worker (2).
+     */
+    private static final int OTHER_CONNECTIONS = 6;
     /** Connections of max_connections that are not the service's: superusers' reserve, Cloud SQL's agent, psql. */
     private static final int RESERVED_CONNECTIONS = 10;
     private static TestDatabase database;
