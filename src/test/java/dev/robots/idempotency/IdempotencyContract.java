@@ -23,7 +23,7 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class IdempotencyContract {
-    static final String OTHER_TOKEN = "other-token";
+    static final String OTHER_TOKEN = "other-token-0123456789";
     private final String kind;
     TestDatabase database;
     RunningService first;
