@@ -63,7 +63,13 @@ class ObservabilityTest {
         }
         assertThat(service.get("/no/such/route").statusCode()).isEqualTo(404);
         assertThat(service.get("/v1/robots/999999").statusCode()).isEqualTo(404); // answered by the failure handler
+        // A request is measured once its response is written, which can be a moment after the client has read it.
         String after = scrape();
+        for (long until = System.nanoTime() + 5_000_000_000L; System.nanoTime() < until
+                && (requests(after, "/v1/robots/:id", "200") - before < 5 || requests(after, "unmatched", "404") == 0
+                        || requests(after, "/v1/robots/:id", "404") == 0); after = scrape()) {
+            Thread.sleep(20);
+        }
 
         for (String line : after.lines().toList()) {
             if (!line.isEmpty() && !line.startsWith("#")) {
