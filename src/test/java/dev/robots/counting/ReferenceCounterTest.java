@@ -61,20 +61,23 @@ class ReferenceCounterTest {
             for (int t = 0; t < threads; t++) {
                 recorders.add(pool.submit(() -> {
                     for (int i = 0; i < perThread; i++) {
-                        counter.record(i % 5);
+                        counter.record(1 + i % 5); // robot ids start at 1 (LongLongMap)
                     }
                 }));
             }
-            for (var recorder : recorders) {
-                recorder.get();
+            try {
+                for (var recorder : recorders) {
+                    recorder.get();
+                }
+            } finally {
+                done.set(true);
             }
-            done.set(true);
             taker.get();
         }
         counter.takeAll().forEach((id, n) -> taken.merge(id, n, Long::sum));
 
         assertThat(taken.values().stream().mapToLong(Long::longValue).sum()).isEqualTo((long) threads * perThread);
-        assertThat(taken).containsOnlyKeys(0L, 1L, 2L, 3L, 4L);
+        assertThat(taken).containsOnlyKeys(1L, 2L, 3L, 4L, 5L);
         assertThat(taken.values()).containsOnly((long) threads * perThread / 5);
     }
 }
