@@ -16,6 +16,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Route;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -132,6 +133,11 @@ public final class Application {
                             .formatted(config.host(), port, database.description(), loops, poolSize));
                     return this;
                 });
+    }
+
+    /** The routes every server has (each event loop's router is built alike). */
+    public List<Route> routes() {
+        return servers.getFirst().router().getRoutes();
     }
 
     public int port() {

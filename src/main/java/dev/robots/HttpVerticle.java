@@ -1,5 +1,6 @@
 package dev.robots;
 
+import dev.robots.docs.ApiDocs;
 import dev.robots.http.Health;
 import dev.robots.http.Problems;
 import dev.robots.observability.AccessLog;
@@ -21,6 +22,7 @@ final class HttpVerticle extends VerticleBase {
     private final int poolSize;
     private final HttpServerOptions options;
     private HttpServer server;
+    private Router router;
 
     HttpVerticle(Services services, int poolSize, HttpServerOptions options) {
         this.services = services;
@@ -32,7 +34,8 @@ final class HttpVerticle extends VerticleBase {
     public Future<?> start() {
         Pool pool = services.database().newPool(vertx, "requests-" + deploymentID() + "-" + System.identityHashCode(this),
                 poolSize);
-        return vertx.createHttpServer(options).requestHandler(router(pool)).listen()
+        router = router(pool);
+        return vertx.createHttpServer(options).requestHandler(router).listen()
                 .onSuccess(listening -> server = listening);
     }
 
@@ -47,6 +50,7 @@ final class HttpVerticle extends VerticleBase {
         services.guards().mount(router);
         Problems.install(router);
         new Health(pool, services.shuttingDown()).mount(router);
+        new ApiDocs(vertx).mount(router);
         services.metrics().mount(router);
         new RobotRoutes(pool, services.database().dialect(), services.cache(), services.background(),
                 services.references(), services.auth()).mount(router);
@@ -55,5 +59,10 @@ final class HttpVerticle extends VerticleBase {
 
     HttpServer server() {
         return server;
+    }
+
+    /** The routes, for the test that holds them to the OpenAPI document. */
+    Router router() {
+        return router;
     }
 }
