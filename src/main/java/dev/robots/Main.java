@@ -29,7 +29,9 @@ public final class Main {
         sun.misc.Signal.handle(new sun.misc.Signal("INT"), signal -> signalled.complete("SIGINT"));
         Application app;
         try {
-            app = Application.start(Config.fromEnvironment());
+            Config config = Config.fromEnvironment();
+            Logging.levels(config.logLevels());
+            app = Application.start(config);
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "Could not start: " + e.getMessage(), e);
             exit(1);
