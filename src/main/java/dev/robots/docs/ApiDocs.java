@@ -30,6 +30,7 @@ public final class ApiDocs {
     private final Vertx vertx;
     /** Read from the jar on first request, off the event loop, once per server: the start does not pay for them. */
     private final Map<String, Future<Buffer>> resources = new HashMap<>();
+    private StaticHandler assets;
 
     public ApiDocs(Vertx vertx) {
         this.vertx = vertx;
@@ -40,9 +41,17 @@ public final class ApiDocs {
         router.get("/openapi.json").handler(ctx -> send(ctx, "openapi/openapi.json", "application/json"));
         router.get("/docs").handler(this::page);
         router.get("/docs/init.js").handler(ctx -> send(ctx, "docs/init.js", "text/javascript; charset=utf-8"));
-        // The webjar's versioned files (index.html names the version); its own index.html would show a demo API.
-        router.get("/docs/swagger-ui/*").handler(StaticHandler.create("META-INF/resources/webjars/swagger-ui")
-                .setIndexPage("-").setDirectoryListing(false));
+        router.get("/docs/swagger-ui/*").handler(this::asset);
+    }
+
+    /** The webjar's versioned files (index.html names the version); made on first use, so the start does not wait. */
+    private void asset(RoutingContext ctx) {
+        if (assets == null) {
+            // Its own index.html would show a demo API: no index page.
+            assets = StaticHandler.create("META-INF/resources/webjars/swagger-ui").setIndexPage("-")
+                    .setDirectoryListing(false);
+        }
+        assets.handle(ctx);
     }
 
     private void page(RoutingContext ctx) {
