@@ -113,7 +113,8 @@ public final class ApiContract {
 
     /** What is wrong with {@code response} as an answer of this API; empty when the document allows it. */
     public List<String> violations(HttpResponse<String> response) {
-        String method = response.request().method();
+        // A HEAD is its GET without the body (RFC 9110): checked as that operation, on its status and headers.
+        String method = response.request().method().equals("HEAD") ? "GET" : response.request().method();
         URI uri = response.request().uri();
         String path = uri.getRawPath();
         int status = response.statusCode();
@@ -177,6 +178,12 @@ public final class ApiContract {
         });
         JsonNode content = answer.path("content");
         String body = response.body();
+        if (response.request().method().equals("HEAD")) {
+            if (body != null && !body.isEmpty()) {
+                errors.add("a HEAD answer has a body: " + shorten(body));
+            }
+            return;
+        }
         if (content.isMissingNode() || content.isEmpty()) {
             if (body != null && !body.isEmpty()) {
                 errors.add("the document says no body, but there is one: " + shorten(body));
@@ -210,6 +217,9 @@ public final class ApiContract {
         if (!type.startsWith("application/problem+json")) {
             errors.add("%s %s answered %d as '%s', not application/problem+json".formatted(
                     response.request().method(), response.request().uri().getRawPath(), response.statusCode(), type));
+            return;
+        }
+        if (response.request().method().equals("HEAD")) {
             return;
         }
         try {
