@@ -23,6 +23,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import java.time.Duration;
 import java.util.List;
@@ -219,6 +220,11 @@ public final class Application {
                     LOG.info("Metrics on http://%s:%d/metrics".formatted(config.host(), metricsPort));
                     return this;
                 });
+    }
+
+    /** The routes every server has (each event loop's router is built alike). */
+    public List<Route> routes() {
+        return servers.getFirst().router().getRoutes();
     }
 
     public int port() {

@@ -1,5 +1,6 @@
 package dev.robots;
 
+import dev.robots.docs.ApiDocs;
 import dev.robots.http.Draining;
 import dev.robots.http.Framing;
 import dev.robots.http.Health;
@@ -27,6 +28,7 @@ final class HttpVerticle extends VerticleBase {
     private final int poolSize;
     private final HttpServerOptions options;
     private HttpServer server;
+    private Router router;
 
     HttpVerticle(Services services, int poolSize, HttpServerOptions options) {
         this.services = services;
@@ -38,7 +40,8 @@ final class HttpVerticle extends VerticleBase {
     public Future<?> start() {
         Pool pool = services.database().newPool(vertx, "requests-" + deploymentID() + "-" + System.identityHashCode(this),
                 poolSize);
-        return Framing.install(vertx.createHttpServer(options), options).requestHandler(router(pool)).listen()
+        router = router(pool);
+        return Framing.install(vertx.createHttpServer(options), options).requestHandler(router).listen()
                 .onSuccess(listening -> server = listening);
     }
 
@@ -55,6 +58,7 @@ final class HttpVerticle extends VerticleBase {
         services.guards().mount(router);
         Problems.install(router);
         new Health(services.database().pool(), services.shuttingDown()).mount(router);
+        new ApiDocs(vertx).mount(router);
         if (config.metricsOnApiPort()) {
             services.metrics().mount(router); // else on METRICS_PORT only (Application)
         }
@@ -68,5 +72,10 @@ final class HttpVerticle extends VerticleBase {
 
     HttpServer server() {
         return server;
+    }
+
+    /** The routes, for the test that holds them to the OpenAPI document. */
+    Router router() {
+        return router;
     }
 }

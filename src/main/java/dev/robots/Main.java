@@ -30,7 +30,9 @@ public final class Main {
         sun.misc.Signal.handle(new sun.misc.Signal("INT"), signal -> signalled.complete("SIGINT"));
         Application app;
         try {
-            app = Application.start(Config.fromEnvironment());
+            Config config = Config.fromEnvironment();
+            Logging.levels(config.logLevels());
+            app = Application.start(config);
         } catch (ConfigurationError e) {
             // The operator's to fix, and the line says what: a stack trace would only bury it.
             LOG.severe("Could not start: " + e.getMessage());

@@ -101,9 +101,19 @@ public final class RunningService implements AutoCloseable {
         return send(method, path, "application/json", json);
     }
 
+    /**
+     * Sends {@code request} and checks the answer against the OpenAPI document ({@link ApiContract}): every answer a
+     * test receives through here is one the document allows, or the test fails.
+     */
     public HttpResponse<String> send(HttpRequest.Builder request) {
         try {
-            return HTTP.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+            var response = HTTP.send(request.timeout(Duration.ofSeconds(20)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            var violations = ApiContract.get().violations(response);
+            if (!violations.isEmpty()) {
+                throw new AssertionError("The answer breaks the OpenAPI document: " + String.join("; ", violations));
+            }
+            return response;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -7,10 +7,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.logging.Level;
 
 /**
  * Every setting of the service, read from the environment in this one place. The README's configuration table lists
@@ -30,6 +33,8 @@ import java.util.Optional;
  * @param shutdownTimeout {@code SHUTDOWN_TIMEOUT}: seconds from SIGTERM to exit, inside Cloud Run's 10 s
  * @param countFlush     {@code COUNT_FLUSH_MS}: how often recorded references are written to the database
  * @param countDelay     {@code COUNT_DELAY_MS}: the seed's demonstration delay before a reference becomes visible
+ * @param logLevels      {@code LOG_LEVEL}: the level of all loggers, then per-logger levels, e.g.
+ *                       {@code info,dev.robots.counting=debug}; keyed by logger name, the root logger's being {@code ""}
  * @param logFormat      {@code LOG_FORMAT}: {@code text}, or {@code json} for Cloud Logging (the default on Cloud Run,
  *                       which sets {@code K_SERVICE})
  * @param accessLog      {@code ACCESS_LOG}: one log entry per request
@@ -60,6 +65,7 @@ public record Config(
         Duration shutdownTimeout,
         Duration countFlush,
         Duration countDelay,
+        Map<String, Level> logLevels,
         Logging.Format logFormat,
         boolean accessLog,
         Optional<String> cloudProject,
@@ -108,6 +114,7 @@ public record Config(
                 Duration.ofSeconds(reader.integer("SHUTDOWN_TIMEOUT", 8, 1, 3600)),
                 Duration.ofMillis(reader.integer("COUNT_FLUSH_MS", 1000, 10, 3_600_000)),
                 Duration.ofMillis(reader.integer("COUNT_DELAY_MS", 0, 0, 3_600_000)),
+                logLevels(reader.string("LOG_LEVEL", "info")),
                 reader.choice("LOG_FORMAT", Logging.Format.of(env).name(), "text", "json")
                         .equals("json") ? Logging.Format.JSON : Logging.Format.TEXT,
                 reader.choice("ACCESS_LOG", "true", "true", "false").equals("true"),
@@ -122,6 +129,34 @@ public record Config(
                 Duration.ofMillis(reader.integer("CACHE_TTL_MS", 5000, 1, 3_600_000)),
                 Duration.ofMillis(reader.integer("REPAIR_DURATION_MS", 0, 0, 3_600_000)),
                 Duration.ofMillis(reader.integer("REPAIR_LEASE_MS", 30_000, 300, 3_600_000)));
+    }
+
+    /** The names {@code LOG_LEVEL} takes, as java.util.logging's levels (which Vert.x, Netty and Flyway log to). */
+    private static final Map<String, Level> LEVELS = Map.of(
+            "trace", Level.FINEST, "debug", Level.FINE, "info", Level.INFO, "warn", Level.WARNING,
+            "warning", Level.WARNING, "error", Level.SEVERE, "off", Level.OFF);
+
+    /** {@code LEVEL[,LOGGER=LEVEL...]}: a bare level is the root logger's; a logger's level covers its children. */
+    static Map<String, Level> logLevels(String spec) {
+        var levels = new LinkedHashMap<String, Level>();
+        for (String item : spec.split(",")) {
+            String entry = item.strip();
+            if (entry.isEmpty()) {
+                continue;
+            }
+            int equals = entry.indexOf('=');
+            String logger = equals < 0 ? "" : entry.substring(0, equals).strip();
+            String name = (equals < 0 ? entry : entry.substring(equals + 1)).strip().toLowerCase(Locale.ROOT);
+            Level level = LEVELS.get(name);
+            if (level == null || equals == 0) {
+                throw new ConfigurationError(("LOG_LEVEL must be a level (trace, debug, info, warn, error, off), "
+                        + "then logger=level items, e.g. info,dev.robots.counting=debug; '%s' is not one")
+                        .formatted(entry));
+            }
+            levels.put(logger, level);
+        }
+        levels.putIfAbsent("", Level.INFO);
+        return Collections.unmodifiableMap(levels);
     }
 
     /** The shortest bearer token accepted: shorter ones are guessable, or a mistake (a word of a comment). */

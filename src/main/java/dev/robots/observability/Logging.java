@@ -9,8 +9,10 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -35,6 +37,12 @@ public final class Logging {
      * it keeps the first; nothing is lost by that.
      */
     private static final Logger MICROMETER = Logger.getLogger("io.micrometer.core.instrument.MeterRegistry");
+
+    /**
+     * The loggers given a level by {@code LOG_LEVEL}, held here: java.util.logging keeps loggers only weakly, and one
+     * that no class holds yet would be collected with its level, leaving its records at the root's.
+     */
+    private static final List<Logger> CONFIGURED = new CopyOnWriteArrayList<>();
 
     private Logging() {
     }
@@ -66,6 +74,18 @@ public final class Logging {
         root.setLevel(Level.INFO);
         FLYWAY.setLevel(Level.WARNING);
         MICROMETER.setLevel(Level.SEVERE);
+    }
+
+    /**
+     * Applies {@code LOG_LEVEL} ({@code Config.logLevels()}): the root logger's level (key {@code ""}), then each named
+     * logger's, which also overrides the quieter defaults {@link #configure} gives Flyway and Micrometer.
+     */
+    public static void levels(Map<String, Level> levels) {
+        levels.forEach((name, level) -> {
+            Logger logger = Logger.getLogger(name);
+            logger.setLevel(level);
+            CONFIGURED.add(logger);
+        });
     }
 
     /** Waits (briefly) until every line logged so far is written; for the moment before the process exits. */

@@ -1,0 +1,27 @@
+package dev.robots;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** LOG_LEVEL reaches the packaged service's loggers: quieter for all, louder for the one asked about. */
+class LogLevelIT {
+    @Test
+    void the_root_level_and_a_loggers_own_level_both_apply() throws Exception {
+        var data = Files.createTempDirectory("robots-log-level-");
+        // Application stays at info, as JarProcess waits for its "Listening on" line.
+        try (var jar = JarProcess.start(Map.of("DATA_DIR", data.toString(),
+                "LOG_LEVEL", "warn,dev.robots.db=debug,dev.robots.Application=info"))) {
+            assertThat(jar.terminate(Duration.ofSeconds(10))).isZero();
+
+            assertThat(jar.output())
+                    // FINE, from dev.robots.db.Database on a new database: shown, as its package is at debug
+                    .anyMatch(line -> line.contains("No schema history to read"))
+                    // INFO, from dev.robots.Main: hidden, as the root is at warn
+                    .noneMatch(line -> line.contains("Received SIGTERM"));
+        }
+    }
+}

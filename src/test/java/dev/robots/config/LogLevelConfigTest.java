@@ -1,0 +1,39 @@
+package dev.robots.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import java.util.logging.Level;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** LOG_LEVEL: a level for every logger, then levels per logger. */
+class LogLevelConfigTest {
+    @Test
+    void unset_is_info_for_every_logger() {
+        assertThat(Config.from(Map.of()).logLevels()).containsExactly(Map.entry("", Level.INFO));
+    }
+
+    @Test
+    void a_bare_level_is_the_root_loggers_and_named_loggers_get_their_own() {
+        assertThat(Config.from(Map.of("LOG_LEVEL", "warn, dev.robots.counting=DEBUG,io.vertx=error")).logLevels())
+                .containsExactly(Map.entry("", Level.WARNING), Map.entry("dev.robots.counting", Level.FINE),
+                        Map.entry("io.vertx", Level.SEVERE));
+    }
+
+    @Test
+    void per_logger_levels_alone_leave_the_root_at_info() {
+        assertThat(Config.from(Map.of("LOG_LEVEL", "org.flywaydb=trace")).logLevels())
+                .containsEntry("", Level.INFO).containsEntry("org.flywaydb", Level.FINEST);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"loud", "info,dev.robots=", "=debug", "info,dev.robots=verbose"})
+    void anything_else_stops_the_start_and_says_what_it_takes(String value) {
+        assertThatThrownBy(() -> Config.from(Map.of("LOG_LEVEL", value)))
+                .isInstanceOf(ConfigurationError.class)
+                .hasMessageContaining("LOG_LEVEL must be a level (trace, debug, info, warn, error, off)");
+    }
+}
