@@ -62,12 +62,14 @@ public final class Problems {
             return problem;
         }
         if (failure instanceof HttpPostRequestDecoder.ErrorDataDecoderException) {
-            return Problem.badRequest("The form could not be decoded: " + failure.getMessage());
+            // Netty's message names its decoder's internals, not the caller's mistake.
+            return Problem.badRequest("The form could not be decoded: send robot_id=ID, "
+                    + "application/x-www-form-urlencoded, percent-encoded as UTF-8.");
         }
         if (!ctx.request().isEnded() && (failure instanceof NumberFormatException
                 || failure instanceof DecoderException || failure instanceof TooLongFrameException)) {
             // Netty's HTTP decoder failed on the body as it came in (a malformed chunk size, say): the client's doing.
-            return Problem.badRequest("The request body could not be read: " + failure.getMessage());
+            return Problem.badRequest("The request body could not be read: its framing (a chunk size, say) is malformed.");
         }
         if (failure != null && Database.isUnavailable(failure)) {
             logUnavailable(ctx, failure);

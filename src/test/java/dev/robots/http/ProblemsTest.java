@@ -36,6 +36,8 @@ class ProblemsTest {
         router.get("/async-bug").handler(ctx -> Future.failedFuture(new NullPointerException("deep inside"))
                 .onFailure(ctx::fail));
         router.get("/database-down").handler(ctx -> ctx.fail(new SQLTransientConnectionException("refused")));
+        router.get("/bad-form").handler(ctx -> ctx.fail(new io.netty.handler.codec.http.multipart.HttpPostRequestDecoder
+                .ErrorDataDecoderException("Bad string: 'robot_id=%ZZ' in QueryStringDecoder internals")));
         server = vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").await();
     }
 
@@ -50,6 +52,14 @@ class ProblemsTest {
             request.header("X-Request-Id", requestId);
         }
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void a_form_that_cannot_be_decoded_is_a_400_that_names_no_decoder_internals() throws Exception {
+        var response = get("/bad-form", null);
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(new JsonObject(response.body()).getString("detail")).contains("robot_id")
+                .doesNotContain("QueryStringDecoder").doesNotContain("Bad string");
     }
 
     @Test
