@@ -87,12 +87,17 @@ def wrk(port, seconds, env, connections=64):
     return result
 
 
+def metrics_port(port):
+    """Where the instance serving API port `port` serves /metrics (METRICS_PORT): compare.py's, or port + 100."""
+    return 18433 if port == compare.PORTS["ours"] else port + 100
+
+
 def metrics(port):
-    """Our /metrics as {name{labels}: value}; {} if the port serves none."""
+    """Our /metrics (on the METRICS_PORT of the instance at API port `port`) as {name{labels}: value}; {} if none."""
     values = {}
     for path in ("/metrics",):
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+            with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port(port)}{path}", timeout=2) as response:
                 text = response.read().decode()
         except OSError:
             continue
@@ -184,7 +189,8 @@ def multi(seconds):
     opts = [o for o in compare.JAVA_OPTS] + ["-XX:ActiveProcessorCount=1"]
     processes = []
     for port in MULTI_PORTS:
-        env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", DATABASE_URL=compare.url(db), **compare.OUR_ENV)
+        env = dict(os.environ, PORT=str(port), METRICS_PORT=str(metrics_port(port)), HOST="127.0.0.1",
+                   DATABASE_URL=compare.url(db), **compare.OUR_ENV)
         log = open(ROOT / "bench" / "results" / f"multi-{port}.log", "ab")
         started = time.monotonic()
         p = subprocess.Popen([str(compare.JAVA), *opts, "-jar", str(ROOT / "target" / "robots-api.jar")],
