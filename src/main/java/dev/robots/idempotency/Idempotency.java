@@ -1,6 +1,7 @@
 package dev.robots.idempotency;
 
 import dev.robots.db.Dialect;
+import dev.robots.db.Timestamps;
 import dev.robots.http.Problem;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -126,8 +127,8 @@ public final class Idempotency {
                     }
                     Row row = rows.iterator().next();
                     Integer status = row.getInteger("status");
-                    boolean expired = instant(row.getValue("created_at")).isBefore(now.minus(RETENTION));
-                    boolean abandoned = status == null && instant(row.getValue("locked_until")).isBefore(now);
+                    boolean expired = Timestamps.instant(row.getValue("created_at")).isBefore(now.minus(RETENTION));
+                    boolean abandoned = status == null && Timestamps.instant(row.getValue("locked_until")).isBefore(now);
                     if (expired || abandoned) {
                         return takeOver(attempt, row.getString("claim"), now, triesLeft);
                     }
@@ -234,19 +235,6 @@ public final class Idempotency {
         return false;
     }
 
-    /** PostgreSQL's client gives an OffsetDateTime, H2's JDBC driver may give a LocalDateTime (UTC). */
-    static Instant instant(Object value) {
-        if (value instanceof OffsetDateTime offset) {
-            return offset.toInstant();
-        }
-        if (value instanceof java.time.LocalDateTime local) {
-            return local.toInstant(ZoneOffset.UTC);
-        }
-        if (value instanceof Instant instant) {
-            return instant;
-        }
-        throw new IllegalStateException("Unexpected timestamp " + value);
-    }
 
     private record Attempt(String owner, String key, String fingerprint, String claim) {
         Map<String, Object> params(Instant now) {

@@ -1,6 +1,7 @@
 package dev.robots.repairs;
 
 import dev.robots.db.Dialect;
+import dev.robots.db.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlClient;
@@ -176,7 +177,7 @@ final class RepairRepository {
                         } else {
                             running = n;
                         }
-                        Instant first = Repair.instant(row.getValue("oldest"));
+                        Instant first = Timestamps.instant(row.getValue("oldest"));
                         if (first != null && (oldest == null || first.isBefore(oldest))) {
                             oldest = first;
                         }
