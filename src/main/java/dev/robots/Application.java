@@ -8,6 +8,7 @@ import dev.robots.counting.CountFlusher;
 import dev.robots.counting.ReferenceCounter;
 import dev.robots.db.Database;
 import dev.robots.http.BearerAuth;
+import dev.robots.http.Framing;
 import dev.robots.http.Guards;
 import dev.robots.http.Problem;
 import dev.robots.http.Problems;
@@ -213,7 +214,9 @@ public final class Application {
                 .setMaxInitialLineLength(MAX_REQUEST_LINE).setMaxHeaderSize(MAX_HEADERS)
                 .setIdleTimeout(IDLE_TIMEOUT_SECONDS).setIdleTimeoutUnit(TimeUnit.SECONDS)
                 .setHttp2ClearTextEnabled(false);
-        return vertx.createHttpServer(options).requestHandler(router).listen()
+        // The same framing rules as the API's port: a scraper's proxy and this listener must not read a request
+        // differently, and what the decoder refuses is a problem here too, not an empty answer.
+        return Framing.install(vertx.createHttpServer(options), options).requestHandler(router).listen()
                 .map(server -> {
                     metricsServer = server;
                     metricsPort = server.actualPort();
