@@ -94,7 +94,8 @@ class DocsRoutesTest {
     private List<String> documents() throws Exception {
         String version = version();
         return List.of("/openapi.json", "/openapi.yaml", "/docs", "/docs/init.js",
-                "/docs/swagger-ui/" + version + "/swagger-ui.css", "/docs/swagger-ui/" + version + "/swagger-ui-bundle.js");
+                "/docs/swagger-ui/" + version + "/swagger-ui.css",
+                "/docs/swagger-ui/" + version + "/swagger-ui-bundle.js");
     }
 
     /** The webjar's version, as the page names it. */

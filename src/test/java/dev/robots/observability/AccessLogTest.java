@@ -30,7 +30,8 @@ class AccessLogTest {
         assertThat(AccessLog.redact("/v1/robots?to%6Ben=a&access%5Ftoken=b&pass=c&jwt=d&bearer=e&limit=5&x=%ZZ"))
                 .isEqualTo("/v1/robots?to%6Ben=REDACTED&access%5Ftoken=REDACTED&pass=REDACTED&jwt=REDACTED"
                         + "&bearer=REDACTED&limit=5&x=%ZZ");
-        assertThat(AccessLog.redact("/v1/robots?%ZZtoken=a&after=%6B")).isEqualTo("/v1/robots?%ZZtoken=REDACTED&after=%6B");
+        assertThat(AccessLog.redact("/v1/robots?%ZZtoken=a&after=%6B"))
+                .isEqualTo("/v1/robots?%ZZtoken=REDACTED&after=%6B");
     }
 
     @Test
