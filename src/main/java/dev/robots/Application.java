@@ -12,6 +12,7 @@ import dev.robots.http.Framing;
 import dev.robots.http.Guards;
 import dev.robots.http.Problem;
 import dev.robots.http.Problems;
+import dev.robots.http.Targets;
 import dev.robots.idempotency.Idempotency;
 import dev.robots.observability.Metrics;
 import dev.robots.repairs.RepairWorker;
@@ -206,6 +207,8 @@ public final class Application {
             return Future.succeededFuture(this);
         }
         Router router = Router.router(vertx);
+        // As on the API's port: only a canonical target reaches the route (no //metrics, /%6detrics, /x/../metrics).
+        router.route().order(-1).handler(Targets::check);
         Problems.install(router);
         metrics.mount(router);
         router.route().handler(ctx -> Problems.send(ctx, Problem.notFound(
