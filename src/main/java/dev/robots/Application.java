@@ -8,9 +8,11 @@ import dev.robots.counting.CountFlusher;
 import dev.robots.counting.ReferenceCounter;
 import dev.robots.db.Database;
 import dev.robots.http.BearerAuth;
+import dev.robots.http.Framing;
 import dev.robots.http.Guards;
 import dev.robots.http.Problem;
 import dev.robots.http.Problems;
+import dev.robots.http.Targets;
 import dev.robots.idempotency.Idempotency;
 import dev.robots.observability.Metrics;
 import dev.robots.repairs.RepairWorker;
@@ -205,6 +207,8 @@ public final class Application {
             return Future.succeededFuture(this);
         }
         Router router = Router.router(vertx);
+        // As on the API's port: only a canonical target reaches the route (no //metrics, /%6detrics, /x/../metrics).
+        router.route().order(-1).handler(Targets::check);
         Problems.install(router);
         metrics.mount(router);
         router.route().handler(ctx -> Problems.send(ctx, Problem.notFound(
@@ -213,7 +217,9 @@ public final class Application {
                 .setMaxInitialLineLength(MAX_REQUEST_LINE).setMaxHeaderSize(MAX_HEADERS)
                 .setIdleTimeout(IDLE_TIMEOUT_SECONDS).setIdleTimeoutUnit(TimeUnit.SECONDS)
                 .setHttp2ClearTextEnabled(false);
-        return vertx.createHttpServer(options).requestHandler(router).listen()
+        // The same framing rules as the API's port: a scraper's proxy and this listener must not read a request
+        // differently, and what the decoder refuses is a problem here too, not an empty answer.
+        return Framing.install(vertx.createHttpServer(options), options).requestHandler(router).listen()
                 .map(server -> {
                     metricsServer = server;
                     metricsPort = server.actualPort();

@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  * resource's current ETag. The route evaluates it atomically with its write (under the row's lock) and answers a
  * mismatch with {@link #failed}: 412 with the current ETag, so the client can read again and retry.
  *
- * <p>{@code If-Unmodified-Since} is refused with a 400 when it comes without {@code If-Match}: the service keeps no
+ * <p>{@code If-None-Match} on a write is refused with a 400, as is {@code *} beside entity tags.
+ * {@code If-Unmodified-Since} is refused with a 400 when it comes without {@code If-Match}: the service keeps no
  * modification dates, so it cannot evaluate it, and ignoring it (what RFC 9110 §13.1.4 prescribes for resources
  * without a date) would silently drop the protection the client asked for. Beside {@code If-Match} it is ignored, as
  * the RFC says.
@@ -35,6 +36,12 @@ public record Preconditions(boolean any, List<String> tags) {
 
     /** The request's If-Match, or null when it has none; a 400 problem when it cannot be read. */
     public static Preconditions of(RoutingContext ctx) {
+        if (ctx.request().getHeader("If-None-Match") != null) {
+            // On a write, RFC 9110 §13.1.2 makes it a condition (`*`: only if the robot does not exist). Ignored, a
+            // DELETE sent with `If-None-Match: *` would delete the robot it meant to spare.
+            throw Problem.badRequest("If-None-Match is not supported on writes. Send If-Match with the ETag of the "
+                    + "robot instead.");
+        }
         List<String> values = ctx.request().headers().getAll("If-Match");
         if (values.isEmpty()) {
             if (ctx.request().getHeader("If-Unmodified-Since") != null) {
@@ -45,12 +52,14 @@ public record Preconditions(boolean any, List<String> tags) {
         }
         boolean any = false;
         var tags = new ArrayList<String>();
+        int items = 0;
         for (String value : values) {
             for (String item : value.split(",")) {
                 String tag = item.strip();
                 if (tag.isEmpty()) {
                     continue;
                 }
+                items++;
                 if (tag.equals("*")) {
                     any = true;
                 } else if (ENTITY_TAG.matcher(tag).matches()) {
@@ -65,6 +74,11 @@ public record Preconditions(boolean any, List<String> tags) {
         }
         if (!any && tags.isEmpty() && values.stream().allMatch(String::isBlank)) {
             throw Problem.badRequest("If-Match must not be empty.");
+        }
+        if (any && items > 1) {
+            // `*` stands alone (RFC 9110: "*" / #entity-tag): `*, "7"` is a mistake whose intent cannot be known,
+            // and reading it as `*` would drop the tag the client meant to check.
+            throw Problem.badRequest("If-Match must be * alone or a list of entity tags, not both.");
         }
         return new Preconditions(any, List.copyOf(tags));
     }

@@ -6,6 +6,8 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Optional;
@@ -23,7 +25,7 @@ public final class AccessLog {
     private static final Pattern CLOUD_TRACE = Pattern.compile("([0-9a-fA-F]{32})(?:/.*)?");
     /** Query parameter names that carry credentials by convention (OAuth's access_token, API keys, signatures). */
     private static final Pattern SECRET_PARAMETER = Pattern.compile(
-            "token|key|secret|password|passwd|pwd|auth|session|signature|sig$|credential|code$");
+            "token|key|secret|pass|pwd|auth|session|signature|sig$|credential|code$|jwt|bearer");
     private static final Pattern TRACEPARENT = Pattern.compile("[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}");
 
     private final Optional<String> project;
@@ -129,7 +131,7 @@ public final class AccessLog {
         for (int i = 0; i < parameters.length; i++) {
             String parameter = parameters[i];
             int equals = parameter.indexOf('=');
-            String name = (equals < 0 ? parameter : parameter.substring(0, equals)).toLowerCase(Locale.ROOT);
+            String name = decoded(equals < 0 ? parameter : parameter.substring(0, equals)).toLowerCase(Locale.ROOT);
             if (i > 0) {
                 redacted.append('&');
             }
@@ -140,6 +142,21 @@ public final class AccessLog {
             }
         }
         return redacted.toString();
+    }
+
+    /**
+     * A parameter name as the query parser reads it ({@code to%6Ben} is {@code token}), so that an escape does not hide
+     * a secret's name. A malformed escape is kept as sent: it names nothing the parser would take for a secret.
+     */
+    private static String decoded(String name) {
+        if (name.indexOf('%') < 0 && name.indexOf('+') < 0) {
+            return name;
+        }
+        try {
+            return URLDecoder.decode(name, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException malformed) {
+            return name;
+        }
     }
 
     /** {@code projects/PROJECT/traces/TRACE_ID}, when the project is known and the request names a trace. */

@@ -74,6 +74,23 @@ class FramingTest {
     }
 
     @Test
+    void the_metrics_listener_frames_requests_as_strictly_as_the_api_port() throws Exception {
+        int api = port;
+        port = service.app().metricsPort();
+        try {
+            assertThat(port).isNotEqualTo(api);
+            refused("GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "0\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+            refused("GET /metrics HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400);
+            refused("GET /" + "m".repeat(5_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414);
+            refused("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(10_000) + "\r\n\r\n", 431);
+            refused("GET /metrics HTTP/2.0\r\nHost: x\r\n\r\n", 505);
+        } finally {
+            port = api;
+        }
+    }
+
+    @Test
     void what_the_codec_refuses_is_a_problem_too() throws Exception {
         refused("GET /v1/robots/" + "1".repeat(5_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414);
         refused("GET /v1/robots/1 HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(10_000) + "\r\n\r\n", 431);

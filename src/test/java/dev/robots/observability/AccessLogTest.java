@@ -26,6 +26,15 @@ class AccessLogTest {
     }
 
     @Test
+    void an_escaped_secret_name_and_the_usual_other_names_are_redacted_too() {
+        assertThat(AccessLog.redact("/v1/robots?to%6Ben=a&access%5Ftoken=b&pass=c&jwt=d&bearer=e&limit=5&x=%ZZ"))
+                .isEqualTo("/v1/robots?to%6Ben=REDACTED&access%5Ftoken=REDACTED&pass=REDACTED&jwt=REDACTED"
+                        + "&bearer=REDACTED&limit=5&x=%ZZ");
+        assertThat(AccessLog.redact("/v1/robots?%ZZtoken=a&after=%6B"))
+                .isEqualTo("/v1/robots?%ZZtoken=REDACTED&after=%6B");
+    }
+
+    @Test
     void control_characters_are_escaped_in_text_lines() {
         assertThat(Logging.escapeControls("GET /x\r\n2026-01-01 INFO forged\u001b[2J\u2028"))
                 .isEqualTo("GET /x\\u000d\\u000a2026-01-01 INFO forged\\u001b[2J\\u2028");

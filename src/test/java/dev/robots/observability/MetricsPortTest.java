@@ -9,6 +9,7 @@ import dev.robots.config.Config;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Map;
@@ -68,6 +69,17 @@ class MetricsPortTest {
                 .POST(HttpRequest.BodyPublishers.noBody()));
         assertThat(post.statusCode()).isEqualTo(405);
         assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD");
+    }
+
+    @Test
+    void the_metrics_port_refuses_non_canonical_spellings_of_its_path() {
+        for (String path : new String[] {"//metrics", "/%6detrics", "/x/../metrics", "/./metrics"}) {
+            var response = service.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + service.app().metricsPort() + path)));
+
+            assertThat(response.statusCode()).as(path).isEqualTo(400);
+            assertThat(response.headers().firstValue("Content-Type")).as(path).hasValue("application/problem+json");
+        }
     }
 
     @Test

@@ -98,6 +98,26 @@ abstract class ConditionalWritesContract {
     }
 
     @Test
+    void if_none_match_on_a_write_and_star_beside_a_tag_are_refused_and_change_nothing() {
+        long id = service.create("spared");
+        String etag = service.get("/v1/robots/" + id).headers().firstValue("ETag").orElseThrow();
+        for (var request : List.of(
+                service.request("DELETE", "/v1/robots/" + id, null, null).header("If-None-Match", "*"),
+                service.request("PATCH", "/v1/robots/" + id, "application/json", "{\"name\": \"renamed\"}")
+                        .header("If-None-Match", etag),
+                service.request("POST", "/v1/robots/" + id + "/repair", null, null).header("If-None-Match", "*"),
+                service.request("DELETE", "/v1/robots/" + id, null, null).header("If-Match", "*, \"999\""),
+                service.request("DELETE", "/v1/robots/" + id, null, null).header("If-Match", "\"999\"")
+                        .header("If-Match", "*"))) {
+            var refused = service.send(request.header("Authorization", "Bearer " + RunningService.TOKEN));
+            assertProblem(refused, 400);
+        }
+        var robot = new JsonObject(service.get("/v1/robots/" + id).body());
+        assertThat(robot.getString("name")).isEqualTo("spared");
+        assertThat(robot.getLong("repairs")).isZero();
+    }
+
+    @Test
     void two_clients_patching_with_the_same_if_match_get_exactly_one_200_and_one_412() throws Exception {
         for (int round = 0; round < 10; round++) {
             var created = service.sendJson("POST", "/v1/robots", "{\"name\": \"contested\"}");

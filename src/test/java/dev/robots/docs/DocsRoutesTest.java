@@ -1,0 +1,110 @@
+package dev.robots.docs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.robots.RunningService;
+import dev.robots.TestDatabase;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The document and the docs page obey the rules of every other route: a GET answers HEAD, another method is a 405
+ * problem with {@code Allow}, and nothing of the Swagger UI webjar is served but the two files the page loads. Sent
+ * with a plain client: these answers are outside the OpenAPI document that {@link RunningService#send} checks.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DocsRoutesTest {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private TestDatabase database;
+    private RunningService service;
+
+    @BeforeAll
+    void start() {
+        database = TestDatabase.create("h2");
+        service = RunningService.start(database);
+    }
+
+    @AfterAll
+    void stop() {
+        if (service != null) {
+            service.stop();
+        }
+        if (database != null) {
+            database.close();
+        }
+    }
+
+    @Test
+    void every_docs_route_answers_head_like_its_get() throws Exception {
+        for (String path : documents()) {
+            var get = send("GET", path);
+            var head = send("HEAD", path);
+
+            assertThat(get.statusCode()).as(path).isEqualTo(200);
+            assertThat(head.statusCode()).as("HEAD " + path).isEqualTo(200);
+            assertThat(head.headers().firstValue("Content-Type")).as("HEAD " + path)
+                    .isEqualTo(get.headers().firstValue("Content-Type"));
+            assertThat(head.body()).as("HEAD " + path).isEmpty();
+        }
+    }
+
+    @Test
+    void another_method_on_a_docs_route_is_a_405_problem_with_allow() throws Exception {
+        for (String path : documents()) {
+            for (String method : List.of("PUT", "POST", "DELETE", "OPTIONS")) {
+                var response = send(method, path);
+
+                assertThat(response.statusCode()).as(method + " " + path).isEqualTo(405);
+                assertThat(response.headers().firstValue("Content-Type")).as(method + " " + path)
+                        .hasValue("application/problem+json");
+                assertThat(response.headers().firstValue("Allow")).as(method + " " + path).hasValue("GET, HEAD");
+                assertThat(response.body()).as(method + " " + path).contains("\"status\":405");
+            }
+        }
+    }
+
+    @Test
+    void the_webjars_demo_pages_and_other_files_are_not_served() throws Exception {
+        String version = version();
+        for (String file : List.of("index.html", "swagger-initializer.js", "oauth2-redirect.html", "index.css",
+                "swagger-ui.css/", "swagger-ui.js", "favicon-32x32.png")) {
+            String path = "/docs/swagger-ui/" + version + "/" + file;
+            var response = send("GET", path);
+
+            assertThat(response.statusCode()).as(path).isEqualTo(404);
+            assertThat(response.headers().firstValue("Content-Type")).as(path).hasValue("application/problem+json");
+        }
+        for (String path : List.of("/docs/swagger-ui", "/docs/swagger-ui/", "/docs/swagger-ui/" + version)) {
+            var response = send("GET", path);
+
+            assertThat(response.statusCode()).as(path).isEqualTo(404);
+            assertThat(response.headers().firstValue("Content-Type")).as(path).hasValue("application/problem+json");
+        }
+    }
+
+    /** Every path of the document and the page, the page's own scripts and styles included. */
+    private List<String> documents() throws Exception {
+        String version = version();
+        return List.of("/openapi.json", "/openapi.yaml", "/docs", "/docs/init.js",
+                "/docs/swagger-ui/" + version + "/swagger-ui.css",
+                "/docs/swagger-ui/" + version + "/swagger-ui-bundle.js");
+    }
+
+    /** The webjar's version, as the page names it. */
+    private String version() throws Exception {
+        return send("GET", "/docs").body().replaceAll("(?s).*/docs/swagger-ui/([^/]+)/swagger-ui\\.css.*", "$1");
+    }
+
+    private HttpResponse<String> send(String method, String path) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(service.uri(path)).timeout(Duration.ofSeconds(20))
+                .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
