@@ -1,6 +1,7 @@
 package dev.robots.db;
 
 import dev.robots.config.Config;
+import dev.robots.config.ConfigurationError;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxException;
@@ -18,10 +19,13 @@ import java.nio.channels.ClosedChannelException;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.output.MigrateResult;
 
 /**
  * The schema and the connection pools. {@link #connect} makes a small pool for background work; {@link #migrate}
@@ -112,10 +116,32 @@ public final class Database {
                 .baselineOnMigrate(true)
                 .baselineVersion("0")
                 .load();
-        var result = flyway.migrate();
+        MigrateResult result;
+        try {
+            result = flyway.migrate();
+        } catch (FlywayException e) {
+            throw refusedLogin(e).orElseThrow(() -> e);
+        }
         LOG.info(() -> "Schema at version %s (%d migrations applied now)"
                 .formatted(flyway.info().current().getVersion(), result.migrationsExecuted));
         return null;
+    }
+
+    /**
+     * A database that does not exist (SQLSTATE 3D000) or a login PostgreSQL refuses (class 28) is a mistake in
+     * {@code DATABASE_URL}, not an outage: one line that says so, with PostgreSQL's own first line (it names the
+     * database or the user, never the password), instead of Flyway's page of text.
+     */
+    private static Optional<ConfigurationError> refusedLogin(FlywayException failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().equals("3D000") || sql.getSQLState().startsWith("28"))) {
+                String reason = sql.getMessage() == null ? sql.getSQLState() : sql.getMessage().lines().findFirst()
+                        .orElse(sql.getSQLState());
+                return Optional.of(new ConfigurationError("DATABASE_URL: PostgreSQL refuses it: " + reason));
+            }
+        }
+        return Optional.empty();
     }
 
     /**

@@ -81,6 +81,15 @@ class ConfigurationMistakesTest {
     }
 
     @Test
+    void a_postgresql_database_that_does_not_exist_names_the_variable() {
+        String admin = dev.robots.TestDatabase.ADMIN_URL;
+        String missing = admin.substring(0, admin.lastIndexOf('/') + 1) + "robots_no_such_database";
+        assertThat(start(Map.of("DATABASE_URL", missing)))
+                .hasMessageStartingWith("DATABASE_URL: PostgreSQL refuses it: ")
+                .hasMessageContaining("robots_no_such_database");
+    }
+
+    @Test
     void a_data_dir_in_use_by_another_instance_names_it() {
         var env = Map.of("PORT", "0", "METRICS_PORT", "0", "HOST", "127.0.0.1", "DATA_DIR", dataDir.toString(),
                 "API_TOKENS", "a-token-of-16-characters");
