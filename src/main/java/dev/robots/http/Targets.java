@@ -32,12 +32,14 @@ public final class Targets {
         int segmentStart = 1;
         for (int i = 1; i <= path.length(); i++) {
             if (i == path.length() || path.charAt(i) == '/') {
-                String segment = path.substring(segmentStart, i);
-                if (segment.isEmpty() && i < path.length()) {
+                // Compared in place: this runs on every request, and a substring per segment was garbage.
+                int length = i - segmentStart;
+                if (length == 0 && i < path.length()) {
                     return "it has an empty segment (//)";
                 }
-                if (segment.equals(".") || segment.equals("..")) {
-                    return "it has a dot segment (" + segment + ")";
+                if ((length == 1 || length == 2) && path.charAt(segmentStart) == '.'
+                        && path.charAt(i - 1) == '.') {
+                    return "it has a dot segment (" + path.substring(segmentStart, i) + ")";
                 }
                 segmentStart = i + 1;
                 continue;
