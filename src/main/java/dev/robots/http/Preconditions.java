@@ -34,6 +34,19 @@ public record Preconditions(boolean any, List<String> tags) {
         return "\"" + version + "\"";
     }
 
+    /**
+     * A create has no robot yet to hold a condition against: If-Match, If-None-Match or If-Unmodified-Since on it is
+     * a 400 problem, as on the other writes where it cannot be evaluated, rather than ignored.
+     */
+    public static void none(RoutingContext ctx) {
+        for (String header : List.of("If-Match", "If-None-Match", "If-Unmodified-Since")) {
+            if (ctx.request().getHeader(header) != null) {
+                throw Problem.badRequest(("%s is not supported on a create: there is no robot yet to compare with. "
+                        + "Send Idempotency-Key to make a retried create safe.").formatted(header));
+            }
+        }
+    }
+
     /** The request's If-Match, or null when it has none; a 400 problem when it cannot be read. */
     public static Preconditions of(RoutingContext ctx) {
         if (ctx.request().getHeader("If-None-Match") != null) {

@@ -119,6 +119,7 @@ public final class RobotRoutes {
 
     /** Under an Idempotency-Key, at most once per key and caller; the 201 carries the new robot's ETag. */
     private void createRobot(RoutingContext ctx) {
+        Preconditions.none(ctx);
         String name = RobotRequests.name(ctx);
         idempotency.execute(ctx, conn -> robots.create(conn, name)
                         .map(robot -> Reply.of(201, robot.toJson().toBuffer(), "/v1/robots/" + robot.id(),

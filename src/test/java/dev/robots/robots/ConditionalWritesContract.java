@@ -118,6 +118,19 @@ abstract class ConditionalWritesContract {
     }
 
     @Test
+    void a_condition_on_a_create_is_refused_and_creates_nothing() {
+        long before = service.create("before");
+        for (String header : List.of("If-None-Match", "If-Match", "If-Unmodified-Since")) {
+            String value = header.equals("If-Unmodified-Since") ? "Tue, 01 Dec 2026 00:00:00 GMT" : "*";
+            var refused = service.send(service.request("POST", "/v1/robots", "application/json",
+                    "{\"name\": \"conditional\"}").header(header, value)
+                    .header("Authorization", "Bearer " + RunningService.TOKEN));
+            assertProblem(refused, 400);
+        }
+        assertThat(service.create("after")).as("no robot was created in between").isEqualTo(before + 1);
+    }
+
+    @Test
     void two_clients_patching_with_the_same_if_match_get_exactly_one_200_and_one_412() throws Exception {
         for (int round = 0; round < 10; round++) {
             var created = service.sendJson("POST", "/v1/robots", "{\"name\": \"contested\"}");
