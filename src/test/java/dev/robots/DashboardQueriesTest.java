@@ -14,9 +14,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.yaml.snakeyaml.Yaml;
 
 /**
@@ -32,14 +32,12 @@ class DashboardQueriesTest {
     private static final Pattern IDENTIFIER = Pattern.compile("(?<![\\w.:])([a-zA-Z_:][a-zA-Z0-9_:]*)(\\s*\\()?");
     private static final Pattern GROUPING = Pattern.compile("\\b(?:by|without)\\s*\\(([^)]*)\\)");
 
-    private static TestDatabase database;
-    private static RunningService service;
+    @RegisterExtension
+    static final RunningService service = RunningService.onFresh("h2");
     private static String metrics;
 
     @BeforeAll
-    static void start() throws InterruptedException {
-        database = TestDatabase.create("h2");
-        service = RunningService.start(database);
+    static void scrapeAfterSomeTraffic() throws InterruptedException {
         long id = service.create("watched");
         for (int i = 0; i < 5; i++) {
             service.get("/v1/robots/" + id);
@@ -49,12 +47,6 @@ class DashboardQueriesTest {
         service.send("POST", "/v1/robots/" + id + "/repair", null, null);
         service.awaitFlushed();
         metrics = service.scrape();
-    }
-
-    @AfterAll
-    static void stop() {
-        service.stop();
-        database.close();
     }
 
     /** Every PromQL query of the dashboard and of the alert policies, with where it comes from. */

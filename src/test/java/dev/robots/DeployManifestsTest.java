@@ -14,9 +14,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.yaml.snakeyaml.Yaml;
 
 /**
@@ -34,20 +33,8 @@ class DeployManifestsTest {
     private static final int OTHER_CONNECTIONS = 6;
     /** Connections of max_connections that are not the service's: superusers' reserve, Cloud SQL's agent, psql. */
     private static final int RESERVED_CONNECTIONS = 10;
-    private static TestDatabase database;
-    private static RunningService service;
-
-    @BeforeAll
-    static void start() {
-        database = TestDatabase.create("h2");
-        service = RunningService.start(database);
-    }
-
-    @AfterAll
-    static void stop() {
-        service.stop();
-        database.close();
-    }
+    @RegisterExtension
+    static final RunningService service = RunningService.onFresh("h2");
 
     private static Map<String, Object> yaml(String file) throws IOException {
         return new Yaml().load(Files.readString(DEPLOY.resolve(file)));

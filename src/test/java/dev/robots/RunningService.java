@@ -12,9 +12,28 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** The real service on a free port of 127.0.0.1, and an HTTP client for it. */
-public final class RunningService implements AutoCloseable {
+/**
+ * The real service on a free port of 127.0.0.1, and an HTTP client for it. A test that owns its database starts one
+ * with {@link #start}; a test class that wants one service on a fresh database of its own declares it as a field:
+ *
+ * <pre>{@code
+ * @RegisterExtension
+ * final RunningService service = RunningService.onFresh("h2", Map.of("ACCESS_LOG", "true"));
+ * }</pre>
+ *
+ * <p>As a JUnit extension it creates its database and starts before the class's first test (and before the class's
+ * {@code @BeforeAll} methods), and stops and drops its database after the last: on a static field, or on an instance
+ * field of a {@code @TestInstance(PER_CLASS)} class. On an instance field of a per-method class it lives for one test,
+ * like the instance that holds it.
+ */
+public final class RunningService implements AutoCloseable, BeforeAllCallback, AfterAllCallback, BeforeEachCallback,
+        AfterEachCallback {
     /** The token the service accepts for writes unless a test says otherwise; {@link #send} sends it. */
     public static final String TOKEN = "test-token-0123456789";
 
@@ -23,19 +42,45 @@ public final class RunningService implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(5))
             .build();
 
-    private final Application app;
-    private final URI base;
-    private final URI metricsBase;
+    /** The database kind to create for an extension ("h2", "postgresql"); null when the test owns the database. */
+    private final String freshKind;
+    private final Map<String, String> overrides;
+    private TestDatabase database;
+    private Application app;
+    private boolean perTest;
     private boolean stopped;
 
-    private RunningService(Application app) {
-        this.app = app;
-        this.base = URI.create("http://127.0.0.1:" + app.port());
-        this.metricsBase = URI.create("http://127.0.0.1:" + app.metricsPort());
+    private RunningService(String freshKind, Map<String, String> overrides) {
+        this.freshKind = freshKind;
+        this.overrides = overrides;
     }
 
     /** Starts the service on {@code database}, with settings in {@code overrides} on top. */
     public static RunningService start(TestDatabase database, Map<String, String> overrides) {
+        var service = new RunningService(null, overrides);
+        service.launch(database);
+        return service;
+    }
+
+    public static RunningService start(TestDatabase database) {
+        return start(database, Map.of());
+    }
+
+    /**
+     * A service that JUnit starts on a fresh database of {@code kind} ({@code "h2"} or {@code "postgresql"}, as
+     * {@link TestDatabase#create}), with settings in {@code overrides} on top, when it is declared as a
+     * {@code @RegisterExtension} field.
+     */
+    public static RunningService onFresh(String kind, Map<String, String> overrides) {
+        return new RunningService(kind, Map.copyOf(overrides));
+    }
+
+    public static RunningService onFresh(String kind) {
+        return onFresh(kind, Map.of());
+    }
+
+    private void launch(TestDatabase on) {
+        database = on;
         var env = new HashMap<String, String>();
         env.put("PORT", "0");
         env.put("METRICS_PORT", "0"); // a free port of its own
@@ -43,26 +88,76 @@ public final class RunningService implements AutoCloseable {
         env.put("COUNT_FLUSH_MS", "100");
         env.put("ACCESS_LOG", "false"); // the load tests would log thousands of lines; JsonLogsIT reads it
         env.put("API_TOKENS", TOKEN);
-        env.putAll(database.env());
+        env.putAll(on.env());
         env.putAll(overrides);
-        return new RunningService(Application.start(Config.from(env)));
+        app = Application.start(Config.from(env));
     }
 
-    public static RunningService start(TestDatabase database) {
-        return start(database, Map.of());
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        launchOnFresh();
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        if (database == null) { // an instance field of a per-method class: this test's own service
+            perTest = true;
+            launchOnFresh();
+        }
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        if (perTest) {
+            stopAndDrop();
+        }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        stopAndDrop();
+    }
+
+    private void launchOnFresh() {
+        if (freshKind == null) {
+            throw new IllegalStateException("a service of RunningService.start is not an extension; use onFresh");
+        }
+        launch(TestDatabase.create(freshKind));
+    }
+
+    /** Stops the service, then drops the database it was given by {@link #onFresh}, even if the service failed. */
+    private void stopAndDrop() {
+        try {
+            stop();
+        } finally {
+            if (freshKind != null && database != null) {
+                database.close();
+            }
+        }
+    }
+
+    /** The database it runs on. */
+    public TestDatabase database() {
+        if (database == null) {
+            throw new IllegalStateException("not started yet: JUnit starts it before the class's @BeforeAll methods");
+        }
+        return database;
     }
 
     public Application app() {
+        if (app == null) {
+            throw new IllegalStateException("not started yet: JUnit starts it before the class's @BeforeAll methods");
+        }
         return app;
     }
 
     public URI uri(String path) {
-        return base.resolve(path);
+        return URI.create("http://127.0.0.1:" + app().port()).resolve(path);
     }
 
     /** {@code path} on the metrics listener ({@code METRICS_PORT}). */
     public URI metricsUri(String path) {
-        return metricsBase.resolve(path);
+        return URI.create("http://127.0.0.1:" + app().metricsPort()).resolve(path);
     }
 
     /** The Prometheus text of {@code GET /metrics} on the metrics port; fails unless it answers 200. */
@@ -112,7 +207,7 @@ public final class RunningService implements AutoCloseable {
             var response = HTTP.send(request.timeout(Duration.ofSeconds(20)).build(),
                     HttpResponse.BodyHandlers.ofString());
             var uri = response.request().uri();
-            boolean operators = uri.getPort() == app.metricsPort() || uri.getRawPath().equals("/metrics");
+            boolean operators = uri.getPort() == app().metricsPort() || uri.getRawPath().equals("/metrics");
             var violations = operators ? List.<String>of() : ApiContract.get().violations(response);
             if (!violations.isEmpty()) {
                 throw new AssertionError("The answer breaks the OpenAPI document: " + String.join("; ", violations));
@@ -156,16 +251,16 @@ public final class RunningService implements AutoCloseable {
     public void awaitFlushed() throws InterruptedException {
         Thread.sleep(100);
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (app.pendingReferences() > 0 || app.background().pending() > 0) {
+        while (app().pendingReferences() > 0 || app().background().pending() > 0) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("references still pending: " + app.pendingReferences());
+                throw new IllegalStateException("references still pending: " + app().pendingReferences());
             }
             Thread.sleep(20);
         }
     }
 
     public void stop() {
-        if (!stopped) {
+        if (!stopped && app != null) {
             stopped = true;
             app.stop();
         }

@@ -11,30 +11,19 @@ import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Every 200 of GET /v1/robots/{id} counts exactly one reference; nothing else counts. Run on each database. */
 abstract class CountingContract {
     private final String kind;
-    TestDatabase database;
-    RunningService service;
+    /** Each test's own: a fresh database and service. */
+    @RegisterExtension
+    final RunningService service;
 
     CountingContract(String kind) {
         this.kind = kind;
-    }
-
-    @BeforeEach
-    void start() {
-        database = TestDatabase.create(kind);
-        service = RunningService.start(database, Map.of("COUNT_FLUSH_MS", "50"));
-    }
-
-    @AfterEach
-    void stop() {
-        service.stop();
-        database.close();
+        service = RunningService.onFresh(kind, Map.of("COUNT_FLUSH_MS", "50"));
     }
 
     @Test

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.fail;
 
 import dev.robots.ApiContract;
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,11 +12,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,24 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DocsPageTest {
-    private TestDatabase database;
-    private RunningService service;
-
-    @BeforeAll
-    void start() {
-        database = TestDatabase.create("h2");
-        service = RunningService.start(database);
-    }
-
-    @AfterAll
-    void stop() {
-        if (service != null) {
-            service.stop();
-        }
-        if (database != null) {
-            database.close();
-        }
-    }
+    @RegisterExtension
+    final RunningService service = RunningService.onFresh("h2");
 
     @Test
     void the_page_renders_every_operation_of_the_document_without_any_other_site(@TempDir Path profile)

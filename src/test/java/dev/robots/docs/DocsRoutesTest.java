@@ -3,17 +3,15 @@ package dev.robots.docs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The document and the docs page obey the rules of every other route: a GET answers HEAD, another method is a 405
@@ -23,24 +21,8 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DocsRoutesTest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
-    private TestDatabase database;
-    private RunningService service;
-
-    @BeforeAll
-    void start() {
-        database = TestDatabase.create("h2");
-        service = RunningService.start(database);
-    }
-
-    @AfterAll
-    void stop() {
-        if (service != null) {
-            service.stop();
-        }
-        if (database != null) {
-            database.close();
-        }
-    }
+    @RegisterExtension
+    final RunningService service = RunningService.onFresh("h2");
 
     @Test
     void every_docs_route_answers_head_like_its_get() throws Exception {

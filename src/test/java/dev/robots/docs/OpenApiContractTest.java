@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.robots.ApiContract;
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import io.swagger.v3.parser.OpenAPIV3Parser;
 import io.swagger.v3.parser.core.models.ParseOptions;
 import io.vertx.core.json.JsonObject;
@@ -15,34 +14,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.yaml.snakeyaml.Yaml;
 
 /** The OpenAPI document is valid OpenAPI 3.1, served in both forms, and describes exactly the routes the server has. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OpenApiContractTest {
     private final ApiContract contract = ApiContract.get();
-    private TestDatabase database;
-    private RunningService service;
-
-    @BeforeAll
-    void start() {
-        database = TestDatabase.create("h2");
-        service = RunningService.start(database);
-    }
-
-    @AfterAll
-    void stop() {
-        if (service != null) {
-            service.stop();
-        }
-        if (database != null) {
-            database.close();
-        }
-    }
+    @RegisterExtension
+    final RunningService service = RunningService.onFresh("h2");
 
     @Test
     void the_document_is_valid_openapi_3_1_to_an_independent_parser() {

@@ -4,13 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.LogCapture;
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import java.util.Map;
 import java.util.logging.Level;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Requests whose framing a front end could read otherwise than this server are refused with a problem and their
@@ -19,22 +18,14 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FramingTest {
     private static final String AUTH = "Authorization: Bearer " + RunningService.TOKEN + "\r\n";
-    private TestDatabase database;
-    private RunningService service;
+    @RegisterExtension
+    final RunningService service = RunningService.onFresh("h2", Map.of("ACCESS_LOG", "true"));
     private int port;
 
     @BeforeAll
-    void start() {
-        database = TestDatabase.create("h2");
-        service = RunningService.start(database, Map.of("ACCESS_LOG", "true"));
+    void createTarget() {
         port = service.uri("/").getPort();
         service.create("target");
-    }
-
-    @AfterAll
-    void stop() {
-        service.stop();
-        database.close();
     }
 
     private Raw.Answer refused(String request, int status) throws Exception {

@@ -3,17 +3,16 @@ package dev.robots.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Generated hostile requests (path spellings × methods × header combinations, from a fixed seed so that a failure
@@ -26,28 +25,19 @@ abstract class HostileFuzzContract {
     private static final int REQUESTS = 600;
     private static final String LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-    private final String kind;
-    private TestDatabase database;
-    private RunningService service;
+    @RegisterExtension
+    final RunningService service;
     private int port;
     private long target;
 
     HostileFuzzContract(String kind) {
-        this.kind = kind;
+        service = RunningService.onFresh(kind, Map.of("MAX_CONCURRENT_REQUESTS", "1000"));
     }
 
     @BeforeAll
-    void start() {
-        database = TestDatabase.create(kind);
-        service = RunningService.start(database, Map.of("MAX_CONCURRENT_REQUESTS", "1000"));
+    void createTarget() {
         port = service.uri("/").getPort();
         target = service.create("target");
-    }
-
-    @AfterAll
-    void stop() {
-        service.stop();
-        database.close();
     }
 
     @Test

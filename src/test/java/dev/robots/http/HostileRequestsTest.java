@@ -3,7 +3,6 @@ package dev.robots.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,10 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -31,22 +30,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 class HostileRequestsTest {
     private static final String AUTH = "Authorization: Bearer " + RunningService.TOKEN + "\r\n";
     private static final Pattern STATUS = Pattern.compile("HTTP/1\\.[01] (\\d{3}) .*");
-    private TestDatabase database;
-    private RunningService service;
+    @RegisterExtension
+    final RunningService service = RunningService.onFresh("h2", Map.of("REQUEST_TIMEOUT_MS", "2000"));
     private int port;
 
     @BeforeAll
-    void start() {
-        database = TestDatabase.create("h2");
-        service = RunningService.start(database, Map.of("REQUEST_TIMEOUT_MS", "2000"));
+    void createTarget() {
         port = service.uri("/").getPort();
         service.create("target");
-    }
-
-    @AfterAll
-    void stop() {
-        service.stop();
-        database.close();
     }
 
     /** A request as raw bytes: written at once, or slowly in pieces. */
@@ -218,7 +209,8 @@ class HostileRequestsTest {
     /** Every robot's id and name, as the database holds them. */
     private java.util.SortedMap<Long, String> robotsStored() throws java.sql.SQLException {
         var robots = new java.util.TreeMap<Long, String>();
-        try (var c = database.connect(); var rows = c.createStatement().executeQuery("SELECT id, name FROM robots")) {
+        try (var c = service.database().connect();
+                var rows = c.createStatement().executeQuery("SELECT id, name FROM robots")) {
             while (rows.next()) {
                 robots.put(rows.getLong(1), rows.getString(2));
             }

@@ -3,7 +3,6 @@ package dev.robots.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -14,10 +13,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * No write without a valid token, whatever the spelling of its target, its method, its token headers or its protocol:
@@ -29,31 +28,22 @@ abstract class WriteGuardContract {
     private static final String BODY = "{\"name\":\"intruder\"}";
     private static final String FORM = "robot_id=1";
 
-    private final String kind;
-    private TestDatabase database;
-    private RunningService service;
+    @RegisterExtension
+    final RunningService service;
     private int port;
     private long target;
     /** The highest id the database has handed out. */
     private long lastId;
 
     WriteGuardContract(String kind) {
-        this.kind = kind;
+        service = RunningService.onFresh(kind);
     }
 
     @BeforeAll
-    void start() {
-        database = TestDatabase.create(kind);
-        service = RunningService.start(database);
+    void createTarget() {
         port = service.uri("/").getPort();
         target = service.create("target");
         lastId = target;
-    }
-
-    @AfterAll
-    void stop() {
-        service.stop();
-        database.close();
     }
 
     private record Write(String method, String path, String contentType, String body) {}

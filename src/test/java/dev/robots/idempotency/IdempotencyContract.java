@@ -3,7 +3,6 @@ package dev.robots.idempotency;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
@@ -16,6 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Idempotency-Key on POST /v1/robots, over HTTP against the real service. On PostgreSQL a retry goes to a second
@@ -24,33 +24,24 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class IdempotencyContract {
     static final String OTHER_TOKEN = "other-token-0123456789";
-    private final String kind;
-    TestDatabase database;
-    RunningService first;
+    private static final Map<String, String> TOKENS = Map.of("API_TOKENS", RunningService.TOKEN + "," + OTHER_TOKEN);
+    @RegisterExtension
+    final RunningService first;
     RunningService second;
 
     IdempotencyContract(String kind) {
-        this.kind = kind;
+        first = RunningService.onFresh(kind, TOKENS);
     }
 
     @BeforeAll
-    void start() {
-        database = TestDatabase.create(kind);
-        var tokens = Map.of("API_TOKENS", RunningService.TOKEN + "," + OTHER_TOKEN);
-        first = RunningService.start(database, tokens);
-        second = database.name().equals("H2") ? first : RunningService.start(database, tokens);
+    void startSecond() {
+        second = first.database().name().equals("H2") ? first : RunningService.start(first.database(), TOKENS);
     }
 
     @AfterAll
-    void stop() {
+    void stopSecond() {
         if (second != null && second != first) {
             second.stop();
-        }
-        if (first != null) {
-            first.stop();
-        }
-        if (database != null) {
-            database.close();
         }
     }
 

@@ -3,7 +3,6 @@ package dev.robots.idempotency;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.sql.Timestamp;
@@ -23,7 +22,7 @@ class PostgresIdempotencyTest extends IdempotencyContract {
     @Test
     void a_key_in_progress_is_a_409_until_its_lock_runs_out() throws Exception {
         String body = "{\"name\": \"in progress\"}";
-        try (var c = ((TestDatabase.Postgres) database).connect()) {
+        try (var c = first.database().connect()) {
             var insert = c.prepareStatement("INSERT INTO idempotency_keys "
                     + "(owner, idem_key, fingerprint, claim, locked_until, created_at) VALUES (?, ?, ?, ?, ?, ?)");
             insert.setString(1, sha256(RunningService.TOKEN));

@@ -13,26 +13,13 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code /metrics} is served on {@code METRICS_PORT}, a listener of its own, and not on the API's public port. */
 class MetricsPortTest {
-    private static TestDatabase database;
-    private static RunningService service;
-
-    @BeforeAll
-    static void start() {
-        database = TestDatabase.create("h2");
-        service = RunningService.start(database);
-    }
-
-    @AfterAll
-    static void stop() {
-        service.stop();
-        database.close();
-    }
+    @RegisterExtension
+    static final RunningService service = RunningService.onFresh("h2");
 
     @Test
     void the_api_port_answers_404_on_metrics() {

@@ -1,7 +1,6 @@
 package dev.robots.observability;
 
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import dev.robots.config.Config;
 import dev.robots.http.Health;
 import io.vertx.core.Vertx;
@@ -17,9 +16,8 @@ import java.net.http.HttpResponse;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Probes and metrics of the running service. */
@@ -28,20 +26,8 @@ class ObservabilityTest {
     private static final Pattern SAMPLE = Pattern.compile(
             "[a-zA-Z_:][a-zA-Z0-9_:]*(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"(\\\\.|[^\"\\\\])*\",?)*\\})? "
                     + "(-?[0-9.]+([eE][-+]?[0-9]+)?|NaN|[+-]Inf)");
-    private static TestDatabase database;
-    private static RunningService service;
-
-    @BeforeAll
-    static void start() {
-        database = TestDatabase.create("h2");
-        service = RunningService.start(database);
-    }
-
-    @AfterAll
-    static void stop() {
-        service.stop();
-        database.close();
-    }
+    @RegisterExtension
+    static final RunningService service = RunningService.onFresh("h2");
 
     @Test
     void liveness_and_readiness_answer_200_when_all_is_well() {

@@ -11,37 +11,21 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Durable repairs and their status monitor, over HTTP against the real service; run on each database by a subclass. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class RepairsContract {
     private static final String FORM = "application/x-www-form-urlencoded";
     private final String kind;
-    private TestDatabase database;
-    private RunningService service;
+    @RegisterExtension
+    final RunningService service;
 
     RepairsContract(String kind) {
         this.kind = kind;
-    }
-
-    @BeforeAll
-    void start() {
-        database = TestDatabase.create(kind);
-        service = RunningService.start(database);
-    }
-
-    @AfterAll
-    void stop() {
-        if (service != null) {
-            service.stop();
-        }
-        if (database != null) {
-            database.close();
-        }
+        service = RunningService.onFresh(kind);
     }
 
     @Test

@@ -4,7 +4,6 @@ import static dev.robots.robots.RobotsApiContract.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
@@ -12,36 +11,18 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** If-Match on the writes (RFC 9110 §13.1.1), and the ETags of the writes' answers; run on each database. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class ConditionalWritesContract {
-    private final String kind;
-    private TestDatabase database;
-    private RunningService service;
+    @RegisterExtension
+    final RunningService service;
 
     ConditionalWritesContract(String kind) {
-        this.kind = kind;
-    }
-
-    @BeforeAll
-    void start() {
-        database = TestDatabase.create(kind);
-        service = RunningService.start(database);
-    }
-
-    @AfterAll
-    void stop() {
-        if (service != null) {
-            service.stop();
-        }
-        if (database != null) {
-            database.close();
-        }
+        service = RunningService.onFresh(kind);
     }
 
     @Test

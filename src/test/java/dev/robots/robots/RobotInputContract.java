@@ -5,14 +5,12 @@ import static dev.robots.robots.RobotsApiContract.detail;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import io.vertx.core.json.JsonObject;
 import java.sql.Connection;
 import java.sql.SQLException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -23,33 +21,16 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class RobotInputContract {
-    private final String kind;
-    private TestDatabase database;
-    private RunningService service;
+    @RegisterExtension
+    final RunningService service;
 
     RobotInputContract(String kind) {
-        this.kind = kind;
-    }
-
-    @BeforeAll
-    void start() {
-        database = TestDatabase.create(kind);
-        service = RunningService.start(database);
-    }
-
-    @AfterAll
-    void stop() {
-        if (service != null) {
-            service.stop();
-        }
-        if (database != null) {
-            database.close();
-        }
+        service = RunningService.onFresh(kind);
     }
 
     /** The robots in the database, read over JDBC: a refusal must have stored nothing, whatever the answer said. */
     private long robotsStored() throws SQLException {
-        try (Connection c = database.connect()) {
+        try (Connection c = service.database().connect()) {
             var rows = c.createStatement().executeQuery("SELECT count(*) FROM robots");
             rows.next();
             return rows.getLong(1);

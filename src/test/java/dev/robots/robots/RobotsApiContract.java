@@ -3,44 +3,25 @@ package dev.robots.robots;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The API of version 1, over HTTP against the real service; run on each database by a subclass. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class RobotsApiContract {
-    private final String kind;
-    private TestDatabase database;
-    RunningService service;
+    @RegisterExtension
+    final RunningService service;
 
     RobotsApiContract(String kind) {
-        this.kind = kind;
-    }
-
-    @BeforeAll
-    void start() {
-        database = TestDatabase.create(kind);
-        service = RunningService.start(database);
-    }
-
-    @AfterAll
-    void stop() {
-        if (service != null) {
-            service.stop();
-        }
-        if (database != null) {
-            database.close();
-        }
+        service = RunningService.onFresh(kind);
     }
 
     // --- create ---------------------------------------------------------------------------------------------------
