@@ -27,6 +27,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * final RunningService service = RunningService.onFresh("h2", Map.of("ACCESS_LOG", "true"));
  * }</pre>
  *
+ * <p>A test method that wants a service of its own, with settings of its own, uses {@link #startOnFresh} in a
+ * try-with-resources.
+ *
  * <p>As a JUnit extension it creates its database and starts before the class's first test (and before the class's
  * {@code @BeforeAll} methods), and stops and drops its database after the last: on a static field, or on an instance
  * field of a {@code @TestInstance(PER_CLASS)} class. On an instance field of a per-method class it lives for one test,
@@ -77,6 +80,22 @@ public final class RunningService implements AutoCloseable, BeforeAllCallback, A
 
     public static RunningService onFresh(String kind) {
         return onFresh(kind, Map.of());
+    }
+
+    /** Starts the service now on a fresh database of {@code kind}; {@link #close} stops it and drops the database. */
+    public static RunningService startOnFresh(String kind, Map<String, String> overrides) {
+        var service = onFresh(kind, overrides);
+        try {
+            service.launchOnFresh();
+        } catch (RuntimeException | Error e) {
+            service.stopAndDrop();
+            throw e;
+        }
+        return service;
+    }
+
+    public static RunningService startOnFresh(String kind) {
+        return startOnFresh(kind, Map.of());
     }
 
     private void launch(TestDatabase on) {
@@ -266,8 +285,9 @@ public final class RunningService implements AutoCloseable, BeforeAllCallback, A
         }
     }
 
+    /** Stops the service, and drops its database if it made it ({@link #startOnFresh}). */
     @Override
     public void close() {
-        stop();
+        stopAndDrop();
     }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.LogCapture;
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -30,9 +29,10 @@ class AuthTest {
         var file = Files.createTempFile("tokens", ".txt");
         // A mounted secret as people write one: comments, a revoked token commented out, CRLF, blank lines.
         Files.writeString(file, "# rotate monthly\r\n\r\n#revoked-token-000000\r\n  gamma-token-000000  \r\n");
-        try (var database = TestDatabase.create("h2"); var logs = new LogCapture(Level.ALL);
-                var service = RunningService.start(database, Map.of("API_TOKENS", "alpha-token-000000, beta-token-0000000",
-                        "API_TOKENS_FILE", file.toString(), "ACCESS_LOG", "true"))) {
+        try (var logs = new LogCapture(Level.ALL);
+                var service = RunningService.startOnFresh("h2",
+                        Map.of("API_TOKENS", "alpha-token-000000, beta-token-0000000",
+                                "API_TOKENS_FILE", file.toString(), "ACCESS_LOG", "true"))) {
             for (String token : new String[] {"alpha-token-000000", "beta-token-0000000", "gamma-token-000000"}) {
                 assertThat(write(service, "POST", "/v1/robots", "Bearer " + token).statusCode()).isEqualTo(201);
             }
@@ -68,8 +68,8 @@ class AuthTest {
 
     @Test
     void without_configured_tokens_a_generated_one_is_logged_once_and_works() {
-        try (var database = TestDatabase.create("h2"); var logs = new LogCapture(Level.ALL);
-                var service = RunningService.start(database, Map.of("API_TOKENS", ""))) {
+        try (var logs = new LogCapture(Level.ALL);
+                var service = RunningService.startOnFresh("h2", Map.of("API_TOKENS", ""))) {
             var lines = logs.lines().stream().filter(line -> line.contains("made for this run")).toList();
             assertThat(lines).hasSize(1);
             var matcher = Pattern.compile("made for this run: ([A-Za-z0-9_-]{43})").matcher(lines.getFirst());

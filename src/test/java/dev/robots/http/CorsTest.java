@@ -3,7 +3,6 @@ package dev.robots.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import java.net.http.HttpResponse;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -24,8 +23,7 @@ class CorsTest {
 
     @Test
     void only_listed_origins_are_allowed_and_never_with_credentials() throws Exception {
-        try (var database = TestDatabase.create("h2");
-                var service = RunningService.start(database,
+        try (var service = RunningService.startOnFresh("h2",
                         Map.of("CORS_ORIGINS", "https://app.example.com, https://admin.example.com"))) {
             for (String origin : new String[] {"https://app.example.com", "https://admin.example.com"}) {
                 var allowed = preflight(service, origin);
@@ -65,7 +63,7 @@ class CorsTest {
 
     @Test
     void without_CORS_ORIGINS_no_origin_is_allowed() throws Exception {
-        try (var database = TestDatabase.create("h2"); var service = RunningService.start(database)) {
+        try (var service = RunningService.startOnFresh("h2")) {
             var read = getFrom(service, "https://app.example.com");
             assertThat(read.statusCode()).isEqualTo(200);
             assertThat(read.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();

@@ -1,5 +1,6 @@
 package dev.robots.http;
 
+import static dev.robots.http.Raw.AUTH;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.LogCapture;
@@ -17,7 +18,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FramingTest {
-    private static final String AUTH = "Authorization: Bearer " + RunningService.TOKEN + "\r\n";
     @RegisterExtension
     final RunningService service = RunningService.onFresh("h2", Map.of("ACCESS_LOG", "true"));
     private int port;

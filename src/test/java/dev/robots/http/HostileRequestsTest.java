@@ -1,5 +1,6 @@
 package dev.robots.http;
 
+import static dev.robots.http.Raw.AUTH;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.RunningService;
@@ -28,15 +29,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HostileRequestsTest {
-    private static final String AUTH = "Authorization: Bearer " + RunningService.TOKEN + "\r\n";
     private static final Pattern STATUS = Pattern.compile("HTTP/1\\.[01] (\\d{3}) .*");
     @RegisterExtension
     final RunningService service = RunningService.onFresh("h2", Map.of("REQUEST_TIMEOUT_MS", "2000"));
-    private int port;
 
     @BeforeAll
     void createTarget() {
-        port = service.uri("/").getPort();
         service.create("target");
     }
 
@@ -220,7 +218,7 @@ class HostileRequestsTest {
 
     /** Sends the request and reads what comes back until the server closes or is quiet for 5 s; a hang fails. */
     private String exchange(Hostile hostile) throws IOException {
-        try (var socket = new Socket("127.0.0.1", port)) {
+        try (var socket = new Socket("127.0.0.1", service.app().port())) {
             socket.setSoTimeout(5_000);
             OutputStream out = socket.getOutputStream();
             try {

@@ -1,9 +1,9 @@
 package dev.robots.http;
 
+import static dev.robots.http.Raw.AUTH;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import java.net.http.HttpRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,7 +18,6 @@ import org.junit.jupiter.api.Test;
  * whatever the load, with GET and HEAD; other methods get 405 with {@code Allow}.
  */
 class ProbesAndLimitsTest {
-    private static final String AUTH = "Authorization: Bearer " + RunningService.TOKEN + "\r\n";
 
     /** A request whose head and first body bytes are sent, the rest never; the socket stays open. */
     private static Socket startSlowPost(int port, String path, String credentials) throws IOException {
@@ -39,7 +38,7 @@ class ProbesAndLimitsTest {
 
     @Test
     void an_unauthenticated_body_is_refused_before_it_is_read_and_holds_no_slot() throws Exception {
-        try (var database = TestDatabase.create("h2"); var service = RunningService.start(database,
+        try (var service = RunningService.startOnFresh("h2",
                 Map.of("MAX_CONCURRENT_REQUESTS", "1", "REQUEST_TIMEOUT_MS", "60000"))) {
             int port = service.uri("/").getPort();
             for (String path : new String[] {"/v1/robots", "//v1/robots", "/v1/%72obots", "/v1/robots/1/repair"}) {
@@ -54,7 +53,7 @@ class ProbesAndLimitsTest {
 
     @Test
     void an_authenticated_body_that_does_not_arrive_in_time_is_a_408_and_frees_its_slot() throws Exception {
-        try (var database = TestDatabase.create("h2"); var service = RunningService.start(database,
+        try (var service = RunningService.startOnFresh("h2",
                 Map.of("MAX_CONCURRENT_REQUESTS", "1", "REQUEST_TIMEOUT_MS", "300"))) {
             int port = service.uri("/").getPort();
             try (var socket = startSlowPost(port, "/v1/robots", AUTH)) {
@@ -67,7 +66,7 @@ class ProbesAndLimitsTest {
 
     @Test
     void probes_answer_while_every_slot_is_taken() throws Exception {
-        try (var database = TestDatabase.create("h2"); var service = RunningService.start(database,
+        try (var service = RunningService.startOnFresh("h2",
                 Map.of("MAX_CONCURRENT_REQUESTS", "2", "REQUEST_TIMEOUT_MS", "60000"))) {
             int port = service.uri("/").getPort();
             var held = new ArrayList<Socket>();
@@ -98,7 +97,7 @@ class ProbesAndLimitsTest {
 
     @Test
     void probes_and_metrics_take_get_and_head_and_answer_other_methods_with_405_and_allow() {
-        try (var database = TestDatabase.create("h2"); var service = RunningService.start(database)) {
+        try (var service = RunningService.startOnFresh("h2")) {
             long id = service.create("R2-D2");
             for (String path : new String[] {"/healthz", "/readyz", "/metrics", "/v1/robots", "/v1/robots/" + id}) {
                 var uri = path.equals("/metrics") ? service.metricsUri(path) : service.uri(path);

@@ -1,5 +1,6 @@
 package dev.robots.http;
 
+import dev.robots.RunningService;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,6 +16,8 @@ import java.util.regex.Pattern;
  * two Host headers, a method of any spelling) reaches the server as written.
  */
 final class Raw {
+    /** The header line that carries the write token ({@link RunningService#TOKEN}), as a raw request writes it. */
+    static final String AUTH = "Authorization: Bearer " + RunningService.TOKEN + "\r\n";
     private static final Pattern STATUS_LINE = Pattern.compile("(?m)^HTTP/\\d\\.\\d (\\d{3}) ");
 
     /** What came back, and whether the server closed the connection. */

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.LogCapture;
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import java.util.Map;
 import java.util.logging.Level;
 import org.junit.jupiter.api.Test;
@@ -43,8 +42,8 @@ class AccessLogTest {
 
     @Test
     void the_request_id_is_echoed_and_logged_and_the_client_address_comes_from_the_right() throws Exception {
-        try (var database = TestDatabase.create("h2"); var logs = new LogCapture(Level.INFO);
-                var service = RunningService.start(database, Map.of("ACCESS_LOG", "true", "TRUST_PROXY", "true"))) {
+        try (var logs = new LogCapture(Level.INFO);
+                var service = RunningService.startOnFresh("h2", Map.of("ACCESS_LOG", "true", "TRUST_PROXY", "true"))) {
             var echoed = service.send(service.request("GET", "/v1/robots?token=s3cret-in-the-query", null, null)
                     .header("X-Request-Id", "req-42")
                     .header("X-Forwarded-For", "6.6.6.6, 203.0.113.7"));

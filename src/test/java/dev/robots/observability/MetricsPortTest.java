@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import dev.robots.config.Config;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -75,7 +74,7 @@ class MetricsPortTest {
         try (var probe = new ServerSocket(0)) {
             port = probe.getLocalPort();
         }
-        try (var own = TestDatabase.create("h2"); var shared = RunningService.start(own,
+        try (var shared = RunningService.startOnFresh("h2",
                 Map.of("PORT", Integer.toString(port), "METRICS_PORT", Integer.toString(port)))) {
             assertThat(shared.app().metricsPort()).isEqualTo(shared.app().port()).isEqualTo(port);
             var response = shared.get("/metrics");

@@ -2,6 +2,7 @@ package dev.robots.repairs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.robots.Eventually;
 import dev.robots.RunningService;
 import dev.robots.TestDatabase;
 import io.vertx.core.json.JsonObject;
@@ -253,13 +254,6 @@ abstract class RepairsContract {
     }
 
     static <T> T eventually(Supplier<T> read, Predicate<T> done) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        T value = read.get();
-        while (!done.test(value) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            value = read.get();
-        }
-        assertThat(done.test(value)).as("condition met within 20 s, last value %s", value).isTrue();
-        return value;
+        return Eventually.eventually(Duration.ofSeconds(20), read, done);
     }
 }

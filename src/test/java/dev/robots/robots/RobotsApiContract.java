@@ -2,6 +2,7 @@ package dev.robots.robots;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.robots.Eventually;
 import dev.robots.RunningService;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -417,13 +418,6 @@ abstract class RobotsApiContract {
 
     static <T> T eventually(java.util.function.Supplier<T> read, java.util.function.Predicate<T> done)
             throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        T value = read.get();
-        while (!done.test(value) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            value = read.get();
-        }
-        assertThat(done.test(value)).as("condition met within 10 s, last value %s", value).isTrue();
-        return value;
+        return Eventually.eventually(Duration.ofSeconds(10), read, done);
     }
 }
