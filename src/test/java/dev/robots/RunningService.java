@@ -45,7 +45,7 @@ public final class RunningService implements AutoCloseable, BeforeAllCallback, A
             .connectTimeout(Duration.ofSeconds(5))
             .build();
 
-    /** The database kind to create for an extension ("h2", "postgresql"); null when the test owns the database. */
+    /** The kind of database it makes for itself ("h2", "postgresql"); null when the test owns the database. */
     private final String freshKind;
     private final Map<String, String> overrides;
     private TestDatabase database;
@@ -144,7 +144,7 @@ public final class RunningService implements AutoCloseable, BeforeAllCallback, A
         launch(TestDatabase.create(freshKind));
     }
 
-    /** Stops the service, then drops the database it was given by {@link #onFresh}, even if the service failed. */
+    /** Stops the service, then drops the database it made for itself, even if the service failed to stop. */
     private void stopAndDrop() {
         try {
             stop();

@@ -13,8 +13,6 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,21 +20,9 @@ import org.junit.jupiter.api.Test;
  * tells a full instance from a slow one. (The database cause: {@code DatabaseOutageTest}.)
  */
 class RejectionsTest {
-    private static TestDatabase database;
-
-    @BeforeAll
-    static void create() {
-        database = TestDatabase.create("h2");
-    }
-
-    @AfterAll
-    static void drop() {
-        database.close();
-    }
-
     @Test
     void every_cause_is_a_series_from_the_start() {
-        try (var service = RunningService.start(database)) {
+        try (var service = RunningService.startOnFresh("h2")) {
             String metrics = service.scrape();
             for (var cause : Rejection.values()) {
                 assertThat(rejections(metrics, cause)).as(cause.label()).isZero();
@@ -46,7 +32,7 @@ class RejectionsTest {
 
     @Test
     void a_request_past_max_concurrent_requests_counts_as_overload() throws IOException, InterruptedException {
-        try (var service = RunningService.start(database,
+        try (var service = RunningService.startOnFresh("h2",
                         Map.of("MAX_CONCURRENT_REQUESTS", "1", "REQUEST_TIMEOUT_MS", "600000"));
                 var first = halfSentPost(service);
                 var second = halfSentPost(service)) {
