@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.robots.Load;
 import dev.robots.LogCapture;
 import dev.robots.RunningService;
-import dev.robots.TestDatabase;
 import io.vertx.core.json.JsonObject;
 import java.sql.Connection;
 import java.util.ArrayList;
@@ -70,8 +69,8 @@ abstract class CountingContract {
     void references_to_a_deleted_robot_are_dropped_and_the_others_in_the_same_flush_are_written() throws Exception {
         // An instance of its own (on a database of its own: the embedded one admits one process), whose long flush
         // interval leaves both references pending until its final flush.
-        try (var own = TestDatabase.create(kind); var logs = new LogCapture()) {
-            var slow = RunningService.start(own, Map.of("COUNT_FLUSH_MS", "60000"));
+        try (var logs = new LogCapture();
+                var slow = RunningService.startOnFresh(kind, Map.of("COUNT_FLUSH_MS", "60000"))) {
             long gone;
             long kept;
             try {
@@ -89,7 +88,7 @@ abstract class CountingContract {
                 slow.stop(); // throws if the final flush could not write what it held
             }
             assertThat(slow.app().pendingReferences()).isZero();
-            try (Connection c = own.connect();
+            try (Connection c = slow.database().connect();
                     var rows = c.createStatement().executeQuery("SELECT id, count FROM robots ORDER BY id")) {
                 var counts = new java.util.TreeMap<Long, Long>();
                 while (rows.next()) {

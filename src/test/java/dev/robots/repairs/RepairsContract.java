@@ -162,8 +162,7 @@ abstract class RepairsContract {
 
     @Test
     void status_moves_from_queued_to_running_to_done_with_a_repair_duration() throws InterruptedException {
-        try (var slowDatabase = TestDatabase.create(kind);
-                var slow = RunningService.start(slowDatabase, Map.of("REPAIR_DURATION_MS", "1500"))) {
+        try (var slow = RunningService.startOnFresh(kind, Map.of("REPAIR_DURATION_MS", "1500"))) {
             long robot = slow.create("slow");
             var accepted = slow.send("POST", "/v1/robots/" + robot + "/repair", null, null);
             assertThat(new JsonObject(accepted.body()).getString("status")).isEqualTo("queued");
