@@ -1,5 +1,6 @@
 package dev.robots.observability;
 
+import dev.robots.LogCapture;
 import dev.robots.RunningService;
 import dev.robots.TestDatabase;
 import dev.robots.config.Config;
@@ -10,11 +11,14 @@ import io.vertx.ext.web.Router;
 import io.vertx.jdbcclient.JDBCConnectOptions;
 import io.vertx.jdbcclient.JDBCPool;
 import io.vertx.sqlclient.PoolOptions;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.logging.Level;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -95,6 +99,25 @@ class ObservabilityTest {
             after = scrape();
         }
         assertThat(after).contains("jvm_memory_used_bytes{").contains("jvm_gc_live_data_size_bytes");
+    }
+
+    @Test
+    void a_malformed_percent_escape_is_measured_and_logs_no_stack_trace() throws Exception {
+        double before = requests(scrape(), "unmatched", "400");
+        try (var logs = new LogCapture(Level.WARNING); var socket = new Socket("127.0.0.1", service.uri("/").getPort())) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write("GET /v1/%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(answer).startsWith("HTTP/1.1 400 ").contains("application/problem+json");
+            String after = scrape();
+            for (long until = System.nanoTime() + 5_000_000_000L; System.nanoTime() < until
+                    && requests(after, "unmatched", "400") == before; after = scrape()) {
+                Thread.sleep(20);
+            }
+            assertThat(requests(after, "unmatched", "400")).isEqualTo(before + 1);
+            assertThat(logs.lines()).isEmpty();
+        }
     }
 
     private static String scrape() {
