@@ -10,6 +10,7 @@ import dev.robots.db.Database;
 import dev.robots.http.BearerAuth;
 import dev.robots.http.Framing;
 import dev.robots.http.Guards;
+import dev.robots.http.Heads;
 import dev.robots.http.Problem;
 import dev.robots.http.Problems;
 import dev.robots.http.Targets;
@@ -208,6 +209,7 @@ public final class Application {
         }
         Router router = Router.router(vertx);
         // As on the API's port: only a canonical target reaches the route (no //metrics, /%6detrics, /x/../metrics).
+        Heads.mount(router);
         router.route().order(-1).handler(Targets::check);
         Problems.install(router);
         metrics.mount(router);
@@ -219,7 +221,8 @@ public final class Application {
                 .setHttp2ClearTextEnabled(false);
         // The same framing rules as the API's port: a scraper's proxy and this listener must not read a request
         // differently, and what the decoder refuses is a problem here too, not an empty answer.
-        return Framing.install(vertx.createHttpServer(options), options).requestHandler(router).listen()
+        return Framing.install(vertx.createHttpServer(options), options, config.headTimeout(), router, "GET, HEAD")
+                .listen()
                 .map(server -> {
                     metricsServer = server;
                     metricsPort = server.actualPort();

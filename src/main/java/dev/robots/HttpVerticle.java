@@ -3,6 +3,7 @@ package dev.robots;
 import dev.robots.docs.ApiDocs;
 import dev.robots.http.Draining;
 import dev.robots.http.Framing;
+import dev.robots.http.Heads;
 import dev.robots.http.Health;
 import dev.robots.http.Problems;
 import dev.robots.http.RequestIds;
@@ -41,7 +42,8 @@ final class HttpVerticle extends VerticleBase {
         Pool pool = services.database().newPool(vertx, "requests-" + deploymentID() + "-" + System.identityHashCode(this),
                 poolSize);
         router = router(pool);
-        return Framing.install(vertx.createHttpServer(options), options).requestHandler(router).listen()
+        return Framing.install(vertx.createHttpServer(options), options, services.config().headTimeout(), router,
+                        "GET, HEAD, POST, PATCH, DELETE").listen()
                 .onSuccess(listening -> server = listening);
     }
 
@@ -52,6 +54,7 @@ final class HttpVerticle extends VerticleBase {
         services.metrics().measure(router);
         Draining.mount(router, services.shuttingDown());
         RequestIds.mount(router);
+        Heads.mount(router);
         if (config.accessLog()) {
             new AccessLog(config.cloudProject(), config.trustProxy(), config.logFormat()).mount(router);
         }

@@ -46,6 +46,8 @@ import java.util.logging.Level;
  *                       front end, the default there)
  * @param maxConcurrentRequests {@code MAX_CONCURRENT_REQUESTS}: requests in progress per instance; past it, 503 at once
  * @param requestTimeout {@code REQUEST_TIMEOUT_MS}: the longest a request may take; past it, 503
+ * @param headTimeout    {@code REQUEST_HEAD_TIMEOUT_MS}: the longest a request's head (its line and headers) may take
+ *                       to arrive, from its first byte; past it, 408 and the connection closes (slowloris)
  * @param cacheMegabytes {@code CACHE_MB}: memory for the read cache of each instance, in MiB; 0 turns it off
  * @param cacheTtl       {@code CACHE_TTL_MS}: the longest a cached robot is served, should a change go unheard
  * @param repairDuration {@code REPAIR_DURATION_MS}: how long a repair takes before it is applied (a demonstration
@@ -74,6 +76,7 @@ public record Config(
         boolean trustProxy,
         int maxConcurrentRequests,
         Duration requestTimeout,
+        Duration headTimeout,
         int cacheMegabytes,
         Duration cacheTtl,
         Duration repairDuration,
@@ -125,6 +128,7 @@ public record Config(
                         .equals("true"),
                 reader.integer("MAX_CONCURRENT_REQUESTS", 1000, 1, 1_000_000),
                 Duration.ofMillis(reader.integer("REQUEST_TIMEOUT_MS", 1500, 100, 600_000)),
+                Duration.ofMillis(reader.integer("REQUEST_HEAD_TIMEOUT_MS", 10_000, 100, 600_000)),
                 reader.integer("CACHE_MB", 16, 0, 65_536),
                 Duration.ofMillis(reader.integer("CACHE_TTL_MS", 5000, 1, 3_600_000)),
                 Duration.ofMillis(reader.integer("REPAIR_DURATION_MS", 0, 0, 3_600_000)),

@@ -3,11 +3,15 @@ package dev.robots.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.AttributeKey;
@@ -19,9 +23,13 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * HTTP/1.1 message framing that this server and a front end (Cloud Run's, a load balancer) could not read differently:
@@ -34,7 +42,18 @@ import java.util.Locale;
  * {@code Content-Length} from a chunked request before anything else sees it, so the checks run inside the decoder.
  *
  * <p>Requests that Netty's decoder itself cannot read (a request line over the limit, too many header bytes, a
- * malformed line) get a problem too, instead of Vert.x's empty answer, and the connection is closed.
+ * malformed line) get a problem too, instead of Vert.x's empty answer, and the connection is closed. So does a header
+ * line folded onto the one before it (obs-fold, RFC 9112 section 5.2): Netty would join it to that header, where a
+ * front end might read it as a header of its own ({@code " Transfer-Encoding: chunked"}).
+ *
+ * <p>A request's head (its line and headers) must arrive within {@code REQUEST_HEAD_TIMEOUT_MS} of its first byte,
+ * else it gets 408 and the connection closes: the idle timeout alone let a head trickled a byte at a time hold its
+ * connection for as long as its 8 KiB lasted (slowloris). One timer per connection, re-armed only when it fires, as
+ * Netty's {@code IdleStateHandler} does; not one per request.
+ *
+ * <p>Only origin-form targets ({@code /path}, or a whole URL) reach the router: {@code OPTIONS *} asks about the
+ * server itself and is answered 204 with {@code Allow}; any other asterisk or authority form ({@code CONNECT
+ * host:port}) is a 400 problem. Vert.x Web would fail those with a bare 404 before any of the router's handlers ran.
  */
 public final class Framing {
     private static final String DECODER = "httpDecoder";
@@ -43,23 +62,60 @@ public final class Framing {
     private Framing() {
     }
 
-    /** Installs the checks on {@code server}, whose decoder is made with {@code options}. */
-    public static HttpServer install(HttpServer server, HttpServerOptions options) {
+    /**
+     * Installs the checks on {@code server}, whose decoder is made with {@code options}, and serves its requests with
+     * {@code router}; {@code allow} is what {@code OPTIONS *} answers (the methods that the server's paths accept).
+     */
+    public static HttpServer install(HttpServer server, HttpServerOptions options, Duration headTimeout, Router router,
+            String allow) {
+        long headTimeoutNanos = headTimeout.toNanos();
         return server
-                .connectionHandler(connection -> strictDecoder(connection, options))
-                .invalidRequestHandler(Framing::refuse);
+                .connectionHandler(connection -> strictDecoder(connection, options, headTimeoutNanos))
+                .invalidRequestHandler(Framing::refuse)
+                .requestHandler(request -> {
+                    String path = request.path();
+                    if (path != null && path.startsWith("/")) {
+                        router.handle(request);
+                    } else {
+                        otherForm(request, allow);
+                    }
+                });
     }
 
     /**
      * Puts the strict decoder in place of Vert.x's own. The connection handler runs on the connection's event loop
      * as its pipeline is built, before any byte is decoded.
      */
-    private static void strictDecoder(HttpConnection connection, HttpServerOptions options) {
+    private static void strictDecoder(HttpConnection connection, HttpServerOptions options, long headTimeoutNanos) {
         if (connection instanceof ConnectionBase base) {
             ChannelPipeline pipeline = base.channel().pipeline();
             if (pipeline.get(DECODER) instanceof VertxHttpRequestDecoder decoder && !(decoder instanceof Strict)) {
-                pipeline.replace(DECODER, DECODER, new Strict(options));
+                pipeline.replace(DECODER, DECODER, new Strict(options, headTimeoutNanos));
             }
+        }
+    }
+
+    /**
+     * A target in asterisk or authority form: {@code OPTIONS *} (RFC 9110 section 9.3.7) is about the server as a
+     * whole, and gets 204 with the methods its paths accept; anything else is a 400 problem. A body is not read: the
+     * connection closes after the answer.
+     */
+    private static void otherForm(HttpServerRequest request, String allow) {
+        var response = request.response();
+        boolean options = request.method() == io.vertx.core.http.HttpMethod.OPTIONS && "*".equals(request.uri());
+        if (Problems.bodyPending(request)) {
+            response.putHeader("Connection", "close");
+        }
+        if (options) {
+            response.setStatusCode(204).putHeader("Allow", allow).end();
+        } else {
+            var problem = Problem.badRequest("The request target must be a path (/v1/robots); only OPTIONS takes *,"
+                    + " and no method here takes host:port.");
+            response.setStatusCode(problem.status()).putHeader("Content-Type", Problems.CONTENT_TYPE)
+                    .end(Problems.json(problem, null));
+        }
+        if (Problems.bodyPending(request)) {
+            request.connection().close(); // after the answer: Vert.x closes behind what is queued
         }
     }
 
@@ -116,18 +172,67 @@ public final class Framing {
         }
     }
 
-    /** Vert.x's decoder, with the framing checks run once a request's headers are read and before its body is. */
+    /**
+     * Vert.x's decoder, with the framing checks run once a request's headers are read and before its body is, the
+     * head's lines checked for obs-fold as they arrive, and the head's deadline. All of it runs on the connection's
+     * event loop.
+     */
     private static final class Strict extends VertxHttpRequestDecoder {
-        Strict(HttpServerOptions options) {
+        private final long headTimeoutNanos;
+        /** Between messages or in a head (not in a body): the bytes that arrive are a head's. */
+        private boolean inHead = true;
+        private boolean requestLineSeen;
+        /** Readable bytes past the reader index already checked: the current line, unfinished, starts there. */
+        private int checked;
+        /** When the current head's first byte arrived ({@link System#nanoTime}), or 0 while no head is arriving. */
+        private long headStarted;
+        private ScheduledFuture<?> headTimer;
+        /** Refused or timed out: nothing more is read from this connection. */
+        private boolean done;
+
+        Strict(HttpServerOptions options, long headTimeoutNanos) {
             super(options);
+            this.headTimeoutNanos = headTimeoutNanos;
         }
 
         @Override
         protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+            if (done) {
+                buffer.skipBytes(buffer.readableBytes());
+                return;
+            }
+            if (inHead && buffer.isReadable()) {
+                if (headStarted == 0) {
+                    headStarted = System.nanoTime();
+                    if (headTimer == null) {
+                        headTimer = ctx.executor().schedule(() -> headDeadline(ctx), headTimeoutNanos,
+                                TimeUnit.NANOSECONDS);
+                    }
+                }
+                if (folded(buffer)) {
+                    done = true;
+                    buffer.skipBytes(buffer.readableBytes());
+                    out.add(invalid(new Refusal(400, "A header line begins with white space (obs-fold, RFC 9112 "
+                            + "section 5.2); send each header on a line of its own.")));
+                    return;
+                }
+            }
+            int before = buffer.readableBytes();
             int from = out.size();
             super.decode(ctx, buffer, out);
+            checked = Math.max(0, checked - (before - buffer.readableBytes()));
             for (int i = from; i < out.size(); i++) {
-                if (out.get(i) instanceof HttpContent content && !(content instanceof HttpMessage)
+                Object decoded = out.get(i);
+                if (decoded instanceof HttpMessage) {
+                    inHead = false; // the head is whole: REQUEST_TIMEOUT_MS covers the rest
+                    headStarted = 0;
+                }
+                if (decoded instanceof LastHttpContent) {
+                    inHead = true; // what comes next is the next request's head
+                    requestLineSeen = false;
+                    checked = 0;
+                }
+                if (decoded instanceof HttpContent content && !(content instanceof HttpMessage)
                         && content.decoderResult().isFailure()) {
                     // The decoder reads nothing more from this connection; answer the request, then close it.
                     out.remove(i);
@@ -141,6 +246,80 @@ public final class Framing {
                     return;
                 }
             }
+        }
+
+        /**
+         * Whether a header line of the head so far begins with a space or a tab. Each line is looked at once, when its
+         * line feed has arrived; a blank line ends the head, and what follows it is the body, not looked at.
+         */
+        private boolean folded(ByteBuf buffer) {
+            int start = buffer.readerIndex() + checked;
+            int end = buffer.writerIndex();
+            while (start < end) {
+                int lf = buffer.indexOf(start, end, (byte) '\n');
+                if (lf < 0) {
+                    break;
+                }
+                int length = lf - start;
+                if (length > 0 && buffer.getByte(lf - 1) == '\r') {
+                    length--;
+                }
+                if (!requestLineSeen) {
+                    requestLineSeen = length > 0; // empty lines before the request line are skipped (RFC 9112 2.2)
+                } else if (length == 0) {
+                    start = end; // the end of the head
+                    break;
+                } else if (buffer.getByte(start) == ' ' || buffer.getByte(start) == '\t') {
+                    return true;
+                }
+                start = lf + 1;
+            }
+            checked = start - buffer.readerIndex();
+            return false;
+        }
+
+        /**
+         * The connection's one head timer: a head still arriving past its deadline is answered 408 (a request that
+         * Vert.x hands to {@link #refuse}, after any answer still being written) and nothing more is read; else the
+         * timer is set again for the head now arriving, or left unset until the next one begins.
+         */
+        private void headDeadline(ChannelHandlerContext ctx) {
+            headTimer = null;
+            if (!ctx.channel().isActive()) {
+                return;
+            }
+            if (done) {
+                ctx.close(); // the 408 was not taken up (a connection Vert.x was already closing): close it anyway
+                return;
+            }
+            if (headStarted == 0) {
+                return;
+            }
+            long left = headStarted + headTimeoutNanos - System.nanoTime();
+            if (left > 0) {
+                headTimer = ctx.executor().schedule(() -> headDeadline(ctx), left, TimeUnit.NANOSECONDS);
+                return;
+            }
+            done = true;
+            ctx.fireChannelRead(invalid(new Refusal(408, "The request's line and headers did not arrive within %d ms;"
+                    .formatted(TimeUnit.NANOSECONDS.toMillis(headTimeoutNanos)) + " send them at once.")));
+            headTimer = ctx.executor().schedule(() -> headDeadline(ctx), headTimeoutNanos, TimeUnit.NANOSECONDS);
+        }
+
+        /** A request that stands for bytes refused: Vert.x gives it to the invalid request handler. */
+        private static DefaultFullHttpRequest invalid(Refusal refusal) {
+            var request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+            request.setDecoderResult(DecoderResult.failure(refusal));
+            return request;
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            if (headTimer != null) {
+                headTimer.cancel(false);
+                headTimer = null;
+            }
+            super.channelInactive(ctx);
         }
 
         @Override

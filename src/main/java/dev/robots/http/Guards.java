@@ -2,6 +2,7 @@ package dev.robots.http;
 
 import dev.robots.config.Config;
 import dev.robots.observability.Rejection;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -68,9 +69,27 @@ public final class Guards {
         return (method == HttpMethod.GET || method == HttpMethod.HEAD) && PROBES.contains(ctx.request().path());
     }
 
+    /**
+     * The request's deadline; and an answer that goes out before the request's body has all arrived (a route that
+     * reads none, a GET or DELETE sent with one) closes its connection. Vert.x would otherwise read and throw away the
+     * rest of the body after the answer, past the deadline, however slowly it came.
+     */
     private void deadline(RoutingContext ctx) {
         long timer = ctx.vertx().setTimer(config.requestTimeout().toMillis(), fired -> expire(ctx));
-        ctx.addEndHandler(ended -> ctx.vertx().cancelTimer(timer));
+        var request = ctx.request();
+        ctx.addHeadersEndHandler(head -> {
+            if (Problems.bodyPending(request)) {
+                ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+            }
+        });
+        ctx.addEndHandler(ended -> {
+            ctx.vertx().cancelTimer(timer);
+            if (Problems.bodyPending(request)) {
+                // Behind the answer, which Vert.x writes first, and after the other end handlers (the admission
+                // slot's): a client that sees the connection close may count on the slot being free.
+                ctx.vertx().runOnContext(later -> request.connection().close());
+            }
+        });
         ctx.next();
     }
 

@@ -6,6 +6,7 @@ import dev.robots.observability.Rejection;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
@@ -53,6 +54,13 @@ public final class Problems {
     }
 
     private static void handle(RoutingContext ctx) {
+        if (ctx.failure() instanceof HttpClosedException) {
+            // The client closed the connection before its request was all read: no one to answer, and no bug of
+            // ours; logged as one, every client that hung up mid-body wrote a stack trace.
+            LOG.fine(() -> "%s %s: the client closed the connection".formatted(ctx.request().method(),
+                    ctx.request().path()));
+            return;
+        }
         send(ctx, toProblem(ctx));
     }
 

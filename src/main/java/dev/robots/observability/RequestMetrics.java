@@ -88,7 +88,13 @@ public final class RequestMetrics {
         if (route != null && route.getPath() != null) {
             return route.getPath();
         }
-        String path = ctx.normalizedPath();
+        // The path as sent, not normalizedPath(): that decodes escapes and throws on a malformed one (%ZZ), which
+        // lost the request's measurement and logged a stack trace per request. Only canonical targets reach a route
+        // (Targets), so for them the two are the same.
+        String path = ctx.request().path();
+        if (path == null) {
+            return "unmatched";
+        }
         for (var template : templates()) {
             if (template.pattern().matcher(path).matches()) {
                 return template.path();

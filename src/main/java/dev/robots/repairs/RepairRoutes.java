@@ -58,7 +58,8 @@ public final class RepairRoutes {
         // handler, which Vert.x Web runs before a BodyHandler). The seed's own repair route, form field robot_id.
         router.post("/v1/robots/repair").handler(auth).handler(body).handler(this::repairFromForm);
         Problems.methodNotAllowed(router, "/v1/robots/repair", "POST");
-        router.post("/v1/robots/:id/repair").handler(auth).handler(body).handler(this::repairRobot);
+        // No BodyHandler: this route takes no body, and refuses one before reading it.
+        router.post("/v1/robots/:id/repair").handler(auth).handler(this::repairRobot);
         Problems.methodNotAllowed(router, "/v1/robots/:id/repair", "POST");
         router.route("/v1/robots/:id/repairs").method(HttpMethod.GET).method(HttpMethod.HEAD)
                 .handler(this::listRepairs);
@@ -69,7 +70,9 @@ public final class RepairRoutes {
     }
 
     private void repairRobot(RoutingContext ctx) {
-        start(ctx, RobotRequests.id(ctx));
+        long id = RobotRequests.id(ctx);
+        RobotRequests.requireNoBody(ctx);
+        start(ctx, id);
     }
 
     private void repairFromForm(RoutingContext ctx) {

@@ -140,6 +140,21 @@ public final class RobotRequests {
         return positiveLong(values.getFirst(), "robot_id");
     }
 
+    /**
+     * For the writes that take no body ({@code DELETE}, {@code POST /v1/robots/{id}/repair}): one announced
+     * ({@code Content-Length} other than 0, or {@code Transfer-Encoding}) is a 415 before any of it is read, as a body
+     * of a type the route does not read is elsewhere (RFC 9110 section 15.5.16). Ignored, it was read and thrown away
+     * (the repair route, within the deadline) or drained after the answer (DELETE), and a client that meant something
+     * by it learnt nothing.
+     */
+    public static void requireNoBody(RoutingContext ctx) {
+        String length = ctx.request().getHeader("Content-Length");
+        if (ctx.request().getHeader("Transfer-Encoding") != null || (length != null && !length.equals("0"))) {
+            throw new Problem(415, "%s %s takes no body; send it without one.".formatted(ctx.request().method(),
+                    shorten(ctx.request().path())));
+        }
+    }
+
     /** The {@code name} of a body {@code {"name": "..."}}, trimmed. */
     static String name(RoutingContext ctx) {
         requireJson(ctx);

@@ -146,6 +146,7 @@ public final class RobotRoutes {
     /** With If-Match, the ETag is compared under the row's lock, in the delete's transaction. */
     private void deleteRobot(RoutingContext ctx) {
         long id = RobotRequests.id(ctx);
+        RobotRequests.requireNoBody(ctx);
         robots.delete(id, Preconditions.of(ctx))
                 .compose(deleted -> deleted ? Future.succeededFuture() : Future.failedFuture(missing(id)))
                 .onSuccess(deleted -> ctx.response().setStatusCode(204).end())

@@ -17,7 +17,9 @@ class AuthTest {
     private static final String BODY = "{\"name\": \"R2-D2\"}";
 
     private static HttpResponse<String> write(RunningService service, String method, String path, String authorization) {
-        var request = service.request(method, path, "application/json", BODY);
+        // DELETE takes no body (one is a 415), the other writes here take one.
+        var request = method.equals("DELETE") ? service.request(method, path, null, null)
+                : service.request(method, path, "application/json", BODY);
         if (authorization != null) {
             request.header("Authorization", authorization);
         }

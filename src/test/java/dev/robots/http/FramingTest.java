@@ -92,6 +92,40 @@ class FramingTest {
     }
 
     @Test
+    void a_folded_header_line_is_a_400_and_the_header_it_hides_is_not_read() throws Exception {
+        // A front end that takes " Transfer-Encoding: chunked" for a header of its own would frame the body as chunks;
+        // joined to Content-Type, as Netty does, the chunks would be read here as the next request.
+        refused("DELETE /v1/robots/1 HTTP/1.1\r\nHost: x\r\n" + AUTH + "Content-Type: application/json\r\n"
+                + " Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400);
+        refused("GET /v1/robots HTTP/1.1\r\n Host: x\r\n\r\n", 400);
+        refused("GET /v1/robots HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\tb\r\n\r\n", 400);
+        assertThat(service.get("/v1/robots/1").statusCode()).isEqualTo(200);
+        // White space inside a value, or a body with lines that begin with a space, is no fold.
+        var json = "{\r\n \"name\": \"folded\"}";
+        assertThat(Raw.exchange(port, "POST /v1/robots HTTP/1.1\r\nHost: x\r\n" + AUTH + "X-A: a\t b\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + json.length() + "\r\nConnection: close\r\n"
+                + "\r\n" + json).statuses()).containsExactly(201);
+    }
+
+    @Test
+    void options_star_is_a_204_with_allow_and_other_targets_that_are_not_paths_are_a_400_problem() throws Exception {
+        var options = Raw.exchange(port, "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertThat(options.statuses()).containsExactly(204);
+        assertThat(options.text()).contains("Allow: GET, HEAD, POST, PATCH, DELETE");
+        var metrics = Raw.exchange(service.app().metricsPort(),
+                "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertThat(metrics.statuses()).containsExactly(204);
+        assertThat(metrics.text()).contains("Allow: GET, HEAD\r\n");
+        for (String request : new String[] {"GET * HTTP/1.1", "DELETE * HTTP/1.1", "CONNECT 127.0.0.1:5432 HTTP/1.1",
+                "GET x HTTP/1.1"}) {
+            var answer = Raw.exchange(port, request + "\r\nHost: x\r\n" + AUTH + "Connection: close\r\n\r\n");
+            assertThat(answer.statuses()).as(request).containsExactly(400);
+            assertThat(answer.text()).contains("Content-Type: application/problem+json", "must be a path");
+        }
+        assertThat(service.get("/v1/robots/1").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void a_broken_chunk_gets_a_400_and_the_access_log_says_so() throws Exception {
         try (var logs = new LogCapture(Level.INFO)) {
             var answer = refused("POST /v1/robots HTTP/1.1\r\nHost: x\r\n" + AUTH

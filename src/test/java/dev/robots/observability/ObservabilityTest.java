@@ -1,5 +1,6 @@
 package dev.robots.observability;
 
+import dev.robots.LogCapture;
 import dev.robots.RunningService;
 import dev.robots.config.Config;
 import dev.robots.http.Health;
@@ -9,15 +10,20 @@ import io.vertx.ext.web.Router;
 import io.vertx.jdbcclient.JDBCConnectOptions;
 import io.vertx.jdbcclient.JDBCPool;
 import io.vertx.sqlclient.PoolOptions;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
+import java.util.logging.Level;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import static dev.robots.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Probes and metrics of the running service. */
@@ -81,6 +87,23 @@ class ObservabilityTest {
             after = scrape();
         }
         assertThat(after).contains("jvm_memory_used_bytes{").contains("jvm_gc_live_data_size_bytes");
+    }
+
+    @Test
+    void a_malformed_percent_escape_is_measured_and_logs_no_stack_trace() throws Exception {
+        double before = requests(scrape(), "unmatched", "400");
+        try (var logs = new LogCapture(Level.WARNING); var socket = new Socket("127.0.0.1", service.uri("/").getPort())) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write("GET /v1/%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(answer).startsWith("HTTP/1.1 400 ").contains("application/problem+json");
+            // Measured once the answer is written, which can be a moment after the client has read it.
+            String after = eventually(Duration.ofSeconds(5), ObservabilityTest::scrape,
+                    metrics -> requests(metrics, "unmatched", "400") > before);
+            assertThat(requests(after, "unmatched", "400")).isEqualTo(before + 1);
+            assertThat(logs.lines()).isEmpty();
+        }
     }
 
     private static String scrape() {

@@ -96,6 +96,21 @@ abstract class RepairsContract {
     }
 
     @Test
+    void a_repair_or_delete_sent_with_a_body_is_a_415_and_changes_nothing() {
+        long robot = service.create("no body");
+        for (String method : new String[] {"POST", "DELETE"}) {
+            String path = "/v1/robots/" + robot + (method.equals("POST") ? "/repair" : "");
+            var refused = service.send(method, path, "application/json", "{\"robot_id\": 1}");
+            assertProblem(refused, 415);
+            assertThat(refused.body()).contains("takes no body");
+        }
+        assertThat(listed(robot).getLong("repairs")).isZero();
+        assertThat(new JsonObject(service.get("/v1/robots/" + robot + "/repairs").body()).getJsonArray("repairs"))
+                .isEmpty();
+        assertThat(service.get("/v1/robots/" + robot).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void missing_repairs_and_robots_are_404s_and_bad_ids_400s() {
         assertProblem(service.get("/v1/repairs/999999999"), 404);
         assertProblem(service.get("/v1/robots/999999999/repairs"), 404);
