@@ -16,7 +16,8 @@ import java.util.concurrent.Executors;
  * connection and refuses new ones (a database that is down). {@link #blackhole} keeps every connection open but
  * swallows all bytes, and accepts new connections that never hear back (a database that stops answering: a frozen
  * server, a lost network path). Connections swallowed stay silent for ever, even after {@link #restore}: their
- * protocol state is lost, and only the client can give them up.
+ * protocol state is lost, and only the client can give them up. {@link #reset} answers whatever the service sends
+ * next with a TCP reset (a backend killed under a query, pg_terminate_backend, a middlebox that drops state).
  */
 public final class TcpProxy implements AutoCloseable {
     private final ServerSocket listener;
@@ -25,7 +26,7 @@ public final class TcpProxy implements AutoCloseable {
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
     private volatile Mode mode = Mode.FORWARD;
 
-    private enum Mode { FORWARD, CUT, BLACKHOLE }
+    private enum Mode { FORWARD, CUT, BLACKHOLE, RESET }
 
     /** One client connection and, unless it was accepted into a black hole, its server connection. */
     private static final class Link {
@@ -37,6 +38,16 @@ public final class TcpProxy implements AutoCloseable {
             this.client = client;
             this.server = server;
             this.swallowed = server == null;
+        }
+
+        /** Closes the service's side with a TCP reset (RST) rather than an orderly close (FIN). */
+        void reset() {
+            try {
+                client.setSoLinger(true, 0);
+            } catch (IOException e) {
+                // Closed already: there is nothing left to reset.
+            }
+            close();
         }
 
         void close() {
@@ -68,6 +79,14 @@ public final class TcpProxy implements AutoCloseable {
         links.forEach(link -> link.swallowed = true);
     }
 
+    /**
+     * Resets every connection, open or new, as soon as the service sends on it: a query in flight, or a login, fails
+     * on a connection reset by its peer.
+     */
+    public void reset() {
+        mode = Mode.RESET;
+    }
+
     /** Forwards new connections again. */
     public void restore() {
         mode = Mode.FORWARD;
@@ -79,7 +98,7 @@ public final class TcpProxy implements AutoCloseable {
                 Socket client = listener.accept();
                 switch (mode) {
                     case CUT -> client.close();
-                    case BLACKHOLE -> {
+                    case BLACKHOLE, RESET -> {
                         var link = new Link(client, null);
                         links.add(link);
                         threads.submit(() -> pump(link, client, null));
@@ -113,6 +132,10 @@ public final class TcpProxy implements AutoCloseable {
             OutputStream out = to == null ? null : to.getOutputStream();
             int n;
             while ((n = in.read(buffer)) >= 0) {
+                if (mode == Mode.RESET && from == link.client) {
+                    link.reset();
+                    break;
+                }
                 if (!link.swallowed) {
                     out.write(buffer, 0, n);
                     out.flush();

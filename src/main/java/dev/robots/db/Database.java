@@ -2,6 +2,7 @@ package dev.robots.db;
 
 import dev.robots.config.Config;
 import dev.robots.config.ConfigurationError;
+import io.netty.channel.unix.Errors;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxException;
@@ -15,6 +16,7 @@ import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.io.IOException;
+import java.net.SocketException;
 import java.nio.channels.ClosedChannelException;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
@@ -227,10 +229,16 @@ public final class Database {
 
     /**
      * Whether a failure means the database could not be reached (the caller should retry later) rather than a bug.
+     * That includes a connection's socket failing under the driver: a peer that resets it (pg_terminate_backend while
+     * a query is still being sent, a restart, a middlebox that dropped its state), a broken pipe, or TCP_USER_TIMEOUT
+     * giving it up. The reactive client hands such a failure on as the transport raised it: a
+     * {@link SocketException} on the JDK's sockets, a {@link Errors.NativeIoException} on the native one (epoll).
+     * Other input-output failures (a file) are no socket's, and stay bugs.
      */
     public static boolean isUnavailable(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof java.net.ConnectException
+            if (t instanceof SocketException // ConnectException too
+                    || t instanceof Errors.NativeIoException
                     || t instanceof ClosedChannelException
                     || t instanceof TimeoutException
                     || t instanceof ClosedConnectionException
