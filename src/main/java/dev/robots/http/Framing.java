@@ -1,8 +1,11 @@
 package dev.robots.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -15,6 +18,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
@@ -57,6 +61,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Framing {
     private static final String DECODER = "httpDecoder";
+    /** The longest a connection refused mid-body reads and throws away what its client still sends. */
+    static final long LINGER_MS = 2_000;
     private static final AttributeKey<Runnable> BROKEN_BODY = AttributeKey.valueOf(Framing.class, "brokenBody");
 
     private Framing() {
@@ -115,7 +121,7 @@ public final class Framing {
                     .end(Problems.json(problem, null));
         }
         if (Problems.bodyPending(request)) {
-            request.connection().close(); // after the answer: Vert.x closes behind what is queued
+            closeLingering(request.connection());
         }
     }
 
@@ -142,7 +148,7 @@ public final class Framing {
                 .putHeader("Content-Type", Problems.CONTENT_TYPE)
                 .putHeader("Connection", "close")
                 .end(Problems.json(problem, null))
-                .onComplete(written -> request.connection().close());
+                .onComplete(written -> closeLingering(request.connection()));
     }
 
     /**
@@ -160,6 +166,40 @@ public final class Framing {
             ctx.addEndHandler(ended -> pending.set(null));
         }
         ctx.next();
+    }
+
+    /**
+     * Closes {@code connection}, whose request's body is still arriving, once its answer is out, without the client
+     * losing that answer. A socket closed with unread bytes in it is reset by the kernel, and a reset makes the
+     * client's kernel throw away what it has not read yet: a client still sending its body (a 413, a 401) saw its
+     * connection reset and never the answer. So, as RFC 9112 section 9.6 asks, the answer is flushed, the sending side
+     * shut (the client reads the answer, then its end), what still arrives is read and thrown away before any decoder
+     * sees it, and the connection closes when the client closes its side or after {@link #LINGER_MS}, whichever comes
+     * first. No request is read from it any more, and it holds no admission slot.
+     */
+    static void closeLingering(HttpConnection connection) {
+        if (!(connection instanceof ConnectionBase base) || !(base.channel() instanceof DuplexChannel channel)) {
+            connection.close();
+            return;
+        }
+        channel.eventLoop().execute(() -> {
+            if (!channel.isActive() || channel.pipeline().get(Discard.class) != null) {
+                return;
+            }
+            channel.pipeline().addFirst(new Discard());
+            channel.config().setAutoRead(true);
+            // Shutting the output fails writes still queued: the answer goes out first.
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(flushed -> channel.shutdownOutput());
+            channel.eventLoop().schedule(() -> channel.close(), LINGER_MS, TimeUnit.MILLISECONDS);
+        });
+    }
+
+    /** Bytes of a connection that is closing: read, so that closing it does not reset it, and thrown away. */
+    private static final class Discard extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object message) {
+            ReferenceCountUtil.release(message);
+        }
     }
 
     /** A request refused while its headers were decoded. */

@@ -87,7 +87,7 @@ public final class Guards {
             if (Problems.bodyPending(request)) {
                 // Behind the answer, which Vert.x writes first, and after the other end handlers (the admission
                 // slot's): a client that sees the connection close may count on the slot being free.
-                ctx.vertx().runOnContext(later -> request.connection().close());
+                ctx.vertx().runOnContext(later -> Framing.closeLingering(request.connection()));
             }
         });
         ctx.next();

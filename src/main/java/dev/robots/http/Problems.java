@@ -141,10 +141,10 @@ public final class Problems {
             return;
         }
         // Refused before its body was read (a 401, a 413, a slow body's 408): the rest of the body would have to be
-        // read and thrown away before the next request; closing costs the client one connection and us nothing.
+        // read before the next request; closing costs the client one connection, and lingering keeps the answer.
         response.putHeader("Connection", "close")
                 .end(json(problem, request.path()))
-                .onComplete(written -> request.connection().close());
+                .onComplete(written -> Framing.closeLingering(request.connection()));
     }
 
     /** True when {@code request} announced a body over HTTP/1 that has not all arrived. */

@@ -13,7 +13,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.concurrent.Executors;
 import java.util.logging.Level;
 import org.junit.jupiter.api.Test;
 
@@ -123,6 +125,37 @@ class ProbesAndLimitsTest {
                     String answer = readUntilClosed(socket);
                     assertThat(answer).as(head).matches("(?s)HTTP/1\\.1 [0-9]{3} .*").containsIgnoringCase(
                             "Connection: close");
+                }
+            }
+        }
+    }
+
+    @Test
+    void a_client_still_sending_a_refused_body_reads_the_answer() throws Exception {
+        try (var service = RunningService.startOnFresh("h2", Map.of("REQUEST_TIMEOUT_MS", "60000"))) {
+            int port = service.uri("/").getPort();
+            // Larger than both ends' socket buffers: the answer goes out while most of the body is still unsent.
+            byte[] body = new byte[4 * 1024 * 1024];
+            Arrays.fill(body, (byte) 'x');
+            // Over the body limit (413), and without a token (401): both refused before the body is read.
+            for (String credentials : new String[] {AUTH, ""}) {
+                try (var sender = Executors.newVirtualThreadPerTaskExecutor();
+                        var socket = new Socket("127.0.0.1", port)) {
+                    socket.setSoTimeout(20_000);
+                    var out = socket.getOutputStream();
+                    out.write(("POST /v1/robots HTTP/1.1\r\nHost: x\r\n" + credentials
+                            + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                            .getBytes(StandardCharsets.ISO_8859_1));
+                    sender.submit(() -> {
+                        try {
+                            out.write(body);
+                        } catch (IOException closed) {
+                            // The server may close before all of it is sent: what matters is the answer.
+                        }
+                    });
+                    String answer = readUntilClosed(socket);
+                    assertThat(answer).startsWith(credentials.isEmpty() ? "HTTP/1.1 401 " : "HTTP/1.1 413 ")
+                            .contains("application/problem+json");
                 }
             }
         }
