@@ -67,7 +67,7 @@ final class HttpVerticle extends VerticleBase {
         }
         // Before the robots' routes, so that /v1/robots/repair is not taken for a robot id.
         new RepairRoutes(pool, services.database().dialect(), services.auth(), services.repairQueued()).mount(router);
-        new RobotRoutes(new RobotService(pool, services.database().dialect(), services.cache()),
+        new RobotRoutes(new RobotService(pool, poolSize, services.database().dialect(), services.cache()),
                 new Idempotency(pool, services.database().dialect()), services.background(), services.references(),
                 services.auth()).mount(router);
         return router;

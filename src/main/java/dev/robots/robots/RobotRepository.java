@@ -9,6 +9,7 @@ import io.vertx.sqlclient.SqlResult;
 import io.vertx.sqlclient.templates.RowMapper;
 import io.vertx.sqlclient.templates.SqlTemplate;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,6 +19,7 @@ final class RobotRepository {
     private static final RowMapper<Robot> ROBOT = Robot::of;
 
     private final SqlTemplate<Map<String, Object>, RowSet<Robot>> find;
+    private final SqlTemplate<Map<String, Object>, RowSet<Robot>> findAll;
     private final SqlTemplate<Map<String, Object>, RowSet<Robot>> page;
     private final SqlTemplate<Map<String, Object>, RowSet<Robot>> create;
     private final SqlTemplate<Map<String, Object>, RowSet<Robot>> rename;
@@ -27,6 +29,8 @@ final class RobotRepository {
     RobotRepository(Pool pool, Dialect dialect) {
         this.dialect = dialect;
         find = SqlTemplate.forQuery(pool, "SELECT " + Robot.COLUMNS + " FROM robots WHERE id = #{id}")
+                .mapTo(ROBOT);
+        findAll = SqlTemplate.forQuery(pool, "SELECT " + Robot.COLUMNS + " FROM robots WHERE id = ANY(#{ids})")
                 .mapTo(ROBOT);
         page = SqlTemplate.forQuery(pool,
                         "SELECT " + Robot.COLUMNS + " FROM robots WHERE id > #{after} ORDER BY id LIMIT #{limit}")
@@ -45,13 +49,14 @@ final class RobotRepository {
         return find.execute(Map.of("id", id)).map(RobotRepository::first);
     }
 
+    /** The robots of {@code ids} that exist, in no particular order. */
+    Future<List<Robot>> findAll(Collection<Long> ids) {
+        return findAll.execute(Map.of("ids", ids.toArray(Long[]::new))).map(RobotRepository::list);
+    }
+
     /** Up to {@code limit} robots with ids above {@code after}, in id order. */
     Future<List<Robot>> page(long after, int limit) {
-        return page.execute(Map.of("after", after, "limit", limit)).map(rows -> {
-            var robots = new ArrayList<Robot>(rows.size());
-            rows.forEach(robots::add);
-            return robots;
-        });
+        return page.execute(Map.of("after", after, "limit", limit)).map(RobotRepository::list);
     }
 
     Future<Robot> create(String name) {
@@ -99,6 +104,12 @@ final class RobotRepository {
         return SqlTemplate.forUpdate(conn, "DELETE FROM robots WHERE id = #{id}")
                 .execute(Map.of("id", id))
                 .map(result -> result.rowCount() > 0);
+    }
+
+    private static List<Robot> list(RowSet<Robot> rows) {
+        var robots = new ArrayList<Robot>(rows.size());
+        rows.forEach(robots::add);
+        return robots;
     }
 
     private static Optional<Robot> first(Iterable<Robot> rows) {

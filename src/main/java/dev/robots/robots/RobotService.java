@@ -18,24 +18,27 @@ public final class RobotService {
     private final Dialect dialect;
     private final RobotRepository robots;
     private final RobotCache cache;
+    private final RobotLoads loads;
 
-    public RobotService(Pool pool, Dialect dialect, RobotCache cache) {
+    /** {@code poolSize}: the connections of {@code pool}, as many as the cache's loads may use at once. */
+    public RobotService(Pool pool, int poolSize, Dialect dialect, RobotCache cache) {
         this.pool = pool;
         this.dialect = dialect;
         this.robots = new RobotRepository(pool, dialect);
         this.cache = cache;
+        this.loads = new RobotLoads(robots::findAll, poolSize);
     }
 
     /**
-     * Robot {@code id} as {@code GET /v1/robots/{id}} answers it: from the cache, or loaded (one query per robot in
-     * flight, the answer kept); empty when there is no such robot.
+     * Robot {@code id} as {@code GET /v1/robots/{id}} answers it: from the cache, or loaded (one load per robot in
+     * flight, batched with this loop's other misses, the answer kept); empty when there is no such robot.
      */
     Future<Optional<RobotCache.Entry>> answer(long id) {
         RobotCache.Entry cached = cache.get(id);
         if (cached != null) {
             return Future.succeededFuture(Optional.of(cached));
         }
-        return cache.load(id, () -> robots.find(id));
+        return cache.load(id, () -> loads.find(id));
     }
 
     Future<Optional<Robot>> find(long id) {
