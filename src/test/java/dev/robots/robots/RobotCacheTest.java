@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,6 +37,21 @@ class RobotCacheTest {
 
     private Optional<RobotCache.Entry> load(long id, Robot robot) {
         return cache.load(id, () -> found(robot)).await();
+    }
+
+    @Test
+    void an_entry_answers_the_bytes_the_robot_s_json_would() {
+        for (String name : new String[] {"Robo", "quote\" back\\slash", "tab\tnew\nline\u0001", "ロボ 🤖", "</script>"}) {
+            for (Instant repairedAt : new Instant[] {null, Instant.parse("2026-12-01T08:00:00.123Z")}) {
+                var robot = new Robot(42, name, 7, Instant.parse("2026-11-30T23:59:59.5Z"), 3, repairedAt, 9);
+                JsonObject expected = new JsonObject().put("message", "Robot is " + name + ".")
+                        .mergeIn(robot.toJson().put("count", 12345L));
+                String body = RobotCache.Entry.of(robot).body(12345).toString();
+                assertThat(body).isEqualTo(expected.encode());
+                assertThat(new JsonObject(body).fieldNames()).containsExactly(
+                        "message", "id", "name", "count", "created_at", "repairs", "repaired_at");
+            }
+        }
     }
 
     @Test
@@ -84,6 +100,34 @@ class RobotCacheTest {
         assertThat(another.await()).isPresent();
         assertThat(cache.get(1).version()).isEqualTo(1);
         assertThat(cache.get(2)).as("per key: a change to robot 1 does not drop robot 2's load").isNotNull();
+    }
+
+    @Test
+    void an_overtaken_load_that_read_a_newer_version_is_never_followed_by_an_older_one() {
+        for (boolean overtakenAnswersFirst : new boolean[] {true, false}) {
+            long id = overtakenAnswersFirst ? 1 : 2;
+            Promise<Optional<Robot>> overtaken = Promise.promise();
+            Promise<Optional<Robot>> replacing = Promise.promise();
+            var early = cache.load(id, overtaken::future);
+            cache.invalidate(id); // change to v1 heard
+            var late = cache.load(id, replacing::future);
+            // The queries ran on different connections: the replacing one read v1, then a change to v2 committed (not
+            // yet heard) before the overtaken one read.
+            if (overtakenAnswersFirst) {
+                overtaken.complete(Optional.of(robot(id, 2, 0)));
+                replacing.complete(Optional.of(robot(id, 1, 0)));
+            } else {
+                replacing.complete(Optional.of(robot(id, 1, 0)));
+                overtaken.complete(Optional.of(robot(id, 2, 0)));
+            }
+
+            assertThat(early.await().orElseThrow().version()).isEqualTo(2);
+            assertThat(late.await().orElseThrow().version()).isEqualTo(1);
+            RobotCache.Entry next = cache.get(id);
+            assertThat(next == null ? null : next.version())
+                    .as("after v2 was served, v1 from the cache (overtaken load answered first: %s)", overtakenAnswersFirst)
+                    .isNull();
+        }
     }
 
     @Test
@@ -204,8 +248,10 @@ class RobotCacheTest {
                     }
                 }));
             }
-            for (int w = 1; w <= robots; w++) {
-                int id = w;
+            // Two writers per robot, as with several instances: a load overtaken by one change can then read a
+            // version newer than the load that replaced it, which must not be followed by that older one.
+            for (int w = 1; w <= 2 * robots; w++) {
+                int id = 1 + w % robots;
                 writers.add(threads.submit(() -> {
                     for (int change = 0; change < 200; change++) {
                         long committed = versions.incrementAndGet(id);
