@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.robots.db.Timestamps;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.AsyncResult;
@@ -144,6 +145,7 @@ public final class RobotCache {
     private final long maxBytes;
     private final Counter hits;
     private final Counter misses;
+    private final DistributionSummary loadBatches;
     private volatile boolean enabled;
 
     public RobotCache(long maxBytes, Duration ttl, boolean enabled, MeterRegistry meters) {
@@ -169,6 +171,8 @@ public final class RobotCache {
                 .description("Robot retrievals answered from the read cache (hit) or not (miss)").register(meters);
         this.misses = Counter.builder("robots.cache.requests").tag("result", "miss")
                 .description("Robot retrievals answered from the read cache (hit) or not (miss)").register(meters);
+        this.loadBatches = DistributionSummary.builder("robots.cache.load.batch")
+                .description("Robots asked for by one query of cache misses (RobotLoads)").register(meters);
         Gauge.builder("robots.cache.entries", entries, Cache::estimatedSize)
                 .description("Robots in the read cache").register(meters);
         Gauge.builder("robots.cache.size", entries, cache -> cache.policy().eviction()
@@ -300,6 +304,11 @@ public final class RobotCache {
     public long size() {
         entries.cleanUp();
         return entries.estimatedSize();
+    }
+
+    /** A query of cache misses asked for {@code ids} robots. */
+    void loadedBatch(int ids) {
+        loadBatches.record(ids);
     }
 
     /** Whether robot {@code id} is cached (without counting a retrieval). */

@@ -26,7 +26,10 @@ public final class RobotService {
         this.dialect = dialect;
         this.robots = new RobotRepository(pool, dialect);
         this.cache = cache;
-        this.loads = new RobotLoads(robots::findAll, poolSize);
+        this.loads = new RobotLoads(ids -> {
+            cache.loadedBatch(ids.size());
+            return robots.findAll(ids);
+        }, poolSize);
     }
 
     /**
