@@ -61,6 +61,7 @@ public final class Application {
     private final Vertx vertx;
     private final Metrics metrics;
     private final Database database;
+    private final BearerAuth auth;
     private final BackgroundTasks background;
     private final ReferenceCounter references;
     private final CountFlusher flusher;
@@ -74,11 +75,12 @@ public final class Application {
     private HttpServer metricsServer;
     private int metricsPort;
 
-    private Application(Config config, Vertx vertx, Metrics metrics, Database database) {
+    private Application(Config config, Vertx vertx, Metrics metrics, Database database, BearerAuth auth) {
         this.config = config;
         this.vertx = vertx;
         this.metrics = metrics;
         this.database = database;
+        this.auth = auth;
         this.background = new BackgroundTasks(vertx);
         this.references = new ReferenceCounter(config.countDelay().toMillis());
         boolean shared = database.dialect().sharedByInstances();
@@ -110,8 +112,11 @@ public final class Application {
         Database database = null;
         try {
             database = Database.connect(vertx, config);
+            // Here, off the event loops and once DATA_DIR is locked: without configured tokens it reads or writes
+            // DATA_DIR's token file.
+            var auth = BearerAuth.of(config);
             // Made before the schema is checked, so that the read cache's listener connects meanwhile.
-            var app = new Application(config, vertx, metrics, database);
+            var app = new Application(config, vertx, metrics, database, auth);
             return database.migrate().compose(migrated -> app.serve()).await();
         } catch (Exception e) {
             // await() rethrows checked failures too (a BindException, say)
@@ -163,7 +168,7 @@ public final class Application {
                 // framing, header compression, stream floods) for every limit and check here to hold on.
                 .setHttp2ClearTextEnabled(false);
         var services = new Services(config, database, metrics, new Guards(config, new AtomicInteger()),
-                BearerAuth.of(config), background, references, cache, repairs::wake, () -> shuttingDown);
+                auth, background, references, cache, repairs::wake, () -> shuttingDown);
         return vertx.deployVerticle(() -> {
                     var verticle = new HttpVerticle(services, poolSizes[next.getAndIncrement()], options);
                     servers.add(verticle);

@@ -40,7 +40,7 @@ import java.util.logging.Level;
  * @param accessLog      {@code ACCESS_LOG}: one log entry per request
  * @param cloudProject   {@code GOOGLE_CLOUD_PROJECT}: the project that log entries' trace names belong to
  * @param apiTokens      {@code API_TOKENS} (comma-separated) and the tokens in the file {@code API_TOKENS_FILE}: what
- *                       writes accept as {@code Authorization: Bearer}; none means a token generated at start
+ *                       writes accept as {@code Authorization: Bearer}; none: see {@code BearerAuth#of}
  * @param corsOrigins    {@code CORS_ORIGINS}: browser origins allowed to call the API (comma-separated); none: no CORS
  * @param trustProxy     {@code TRUST_PROXY}: take the client address from {@code X-Forwarded-For} (behind Cloud Run's
  *                       front end, the default there)
@@ -173,8 +173,8 @@ public record Config(
 
     /**
      * {@code API_TOKENS} (comma-separated) and {@code API_TOKENS_FILE} (one token per line; blank lines and lines
-     * starting with {@code #} skipped). Neither set: none, and BearerAuth makes one for the run. A set token file
-     * that is empty or unreadable stops the start rather than fall back to a generated token: whoever set it meant
+     * starting with {@code #} skipped). Neither set: none, and BearerAuth decides what writes need. A set token file
+     * that is empty or unreadable stops the start rather than fall back to BearerAuth's choice: whoever set it meant
      * its tokens to be the only ones.
      */
     private static List<String> tokens(Reader reader) {
@@ -184,31 +184,34 @@ public record Config(
         }
         String file = reader.string("API_TOKENS_FILE", null);
         if (file != null) {
-            List<String> fromFile = readTokenFile(Path.of(file));
-            if (fromFile.isEmpty()) {
-                throw new ConfigurationError("API_TOKENS_FILE %s holds no token (one per line; # starts a comment)"
-                        .formatted(file));
-            }
-            tokens.addAll(fromFile);
+            tokens.addAll(tokenFile(Path.of(file), "API_TOKENS_FILE"));
         }
         return List.copyOf(tokens);
     }
 
-    private static List<String> readTokenFile(Path file) {
+    /**
+     * The tokens of a token file (one per line; blank lines and lines starting with {@code #} skipped), at least one,
+     * or a stop that names the file as {@code what} and says what is wrong, never quoting a token.
+     */
+    public static List<String> tokenFile(Path file, String what) {
         List<String> lines;
         try {
             lines = Files.readAllLines(file);
         } catch (IOException e) {
-            throw new ConfigurationError("API_TOKENS_FILE %s cannot be read (%s)"
-                    .formatted(file, e.getClass().getSimpleName()));
+            throw new ConfigurationError("%s %s cannot be read (%s)"
+                    .formatted(what, file, e.getClass().getSimpleName()));
         }
         var tokens = new ArrayList<String>();
         for (int i = 0; i < lines.size(); i++) {
             // readAllLines splits on CR, LF and CRLF; strip() takes the spaces an editor may leave at either end.
             String line = lines.get(i).strip();
             if (!line.isEmpty() && !line.startsWith("#")) {
-                tokens.add(checkedToken(line, "API_TOKENS_FILE %s line %d".formatted(file, i + 1)));
+                tokens.add(checkedToken(line, "%s %s line %d".formatted(what, file, i + 1)));
             }
+        }
+        if (tokens.isEmpty()) {
+            throw new ConfigurationError("%s %s holds no token (one per line; # starts a comment)"
+                    .formatted(what, file));
         }
         return tokens;
     }

@@ -37,6 +37,11 @@ public final class Logging {
      * it keeps the first; nothing is lost by that.
      */
     private static final Logger MICROMETER = Logger.getLogger("io.micrometer.core.instrument.MeterRegistry");
+    /**
+     * Vert.x Web's router traces every request with its whole URI, query included: secrets that the access log
+     * redacts ({@code ?access_token=...}). It logs nothing else below errors, so it never gets a level below debug.
+     */
+    private static final Logger ROUTER = Logger.getLogger("io.vertx.ext.web.impl.RouterImpl");
 
     /**
      * The loggers given a level by {@code LOG_LEVEL}, held here: java.util.logging keeps loggers only weakly, and one
@@ -78,14 +83,29 @@ public final class Logging {
 
     /**
      * Applies {@code LOG_LEVEL} ({@code Config.logLevels()}): the root logger's level (key {@code ""}), then each named
-     * logger's, which also overrides the quieter defaults {@link #configure} gives Flyway and Micrometer.
+     * logger's, which also overrides the quieter defaults {@link #configure} gives Flyway and Micrometer. Vert.x Web's
+     * router stays at debug at most, whatever the levels: its trace lines quote secrets.
      */
     public static void levels(Map<String, Level> levels) {
+        ROUTER.setLevel(null);
         levels.forEach((name, level) -> {
             Logger logger = Logger.getLogger(name);
             logger.setLevel(level);
             CONFIGURED.add(logger);
         });
+        if (effectiveLevel(ROUTER).intValue() < Level.FINE.intValue()) {
+            ROUTER.setLevel(Level.FINE);
+        }
+    }
+
+    /** The level a logger logs at: its own, or its nearest ancestor's. */
+    private static Level effectiveLevel(Logger logger) {
+        for (Logger at = logger; at != null; at = at.getParent()) {
+            if (at.getLevel() != null) {
+                return at.getLevel();
+            }
+        }
+        return Level.INFO;
     }
 
     /** Waits (briefly) until every line logged so far is written; for the moment before the process exits. */
