@@ -365,8 +365,15 @@ public final class Framing {
         @Override
         protected boolean isContentAlwaysEmpty(HttpMessage message) {
             HttpVersion version = message.protocolVersion();
-            if (version.majorVersion() != 1 || version.minorVersion() > 1) {
+            // Netty answers its own constants only for "HTTP/1.1" and "HTTP/1.0" spelled exactly, and otherwise makes a
+            // version of its own with the name in capitals ("http/1.1", "FOO/1.1"), which Vert.x, comparing with the
+            // constants, answers with a bare 501. The name is case-sensitive (RFC 9112, 2.3): such a request is a 400.
+            if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
                 message.setProtocolVersion(HttpVersion.HTTP_1_1); // the version of the answer's status line
+                if (!version.protocolName().equals("HTTP") || (version.majorVersion() == 1
+                        && version.minorVersion() <= 1)) {
+                    throw new Refusal(400, "The request line must end in HTTP/1.1 or HTTP/1.0, spelled so.");
+                }
                 throw new Refusal(505, "HTTP/1.1 and HTTP/1.0 are the versions this server speaks.");
             }
             var headers = message.headers();

@@ -76,6 +76,7 @@ class FramingTest {
             refused("GET /" + "m".repeat(5_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414);
             refused("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(10_000) + "\r\n\r\n", 431);
             refused("GET /metrics HTTP/2.0\r\nHost: x\r\n\r\n", 505);
+            refused("GET /metrics http/1.1\r\nHost: x\r\n\r\n", 400);
         } finally {
             port = api;
         }
@@ -86,6 +87,9 @@ class FramingTest {
         refused("GET /v1/robots/" + "1".repeat(5_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414);
         refused("GET /v1/robots/1 HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(10_000) + "\r\n\r\n", 431);
         refused("GET /v1/robots/1 HTTP/9.9\r\nHost: x\r\n\r\n", 505);
+        refused("GET /v1/robots/1 http/1.1\r\nHost: x\r\n\r\n", 400);
+        refused("GET /v1/robots/1 Http/1.0\r\n\r\n", 400);
+        refused("GET /v1/robots/1 FOO/1.1\r\nHost: x\r\n\r\n", 400);
         refused("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505);
         refused("GET /v1/robots/1 HTTP/1.1\r\nHost: x\r\nBroken header\r\n\r\n", 400);
         refused("\u0016\u0003\u0001\u0002\u0000\u0001\u0000\u01fc\u0003\u0003garbage\r\n\r\n", 400);
