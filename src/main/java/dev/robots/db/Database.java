@@ -122,7 +122,7 @@ public final class Database {
         try {
             result = flyway.migrate();
         } catch (FlywayException e) {
-            throw refusedLogin(e).orElseThrow(() -> e);
+            throw refusedConnection(e).orElseThrow(() -> e);
         }
         LOG.info(() -> "Schema at version %s (%d migrations applied now)"
                 .formatted(flyway.info().current().getVersion(), result.migrationsExecuted));
@@ -131,16 +131,22 @@ public final class Database {
 
     /**
      * A database that does not exist (SQLSTATE 3D000) or a login PostgreSQL refuses (class 28) is a mistake in
-     * {@code DATABASE_URL}, not an outage: one line that says so, with PostgreSQL's own first line (it names the
+     * {@code DATABASE_URL}, and an address where nothing answers (class 08) one or a database that is down: one line
+     * that says so, with PostgreSQL's own first line (it names the
      * database or the user, never the password), instead of Flyway's page of text.
      */
-    private static Optional<ConfigurationError> refusedLogin(FlywayException failure) {
+    private static Optional<ConfigurationError> refusedConnection(FlywayException failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof SQLException sql && sql.getSQLState() != null
-                    && (sql.getSQLState().equals("3D000") || sql.getSQLState().startsWith("28"))) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
                 String reason = sql.getMessage() == null ? sql.getSQLState() : sql.getMessage().lines().findFirst()
                         .orElse(sql.getSQLState());
-                return Optional.of(new ConfigurationError("DATABASE_URL: PostgreSQL refuses it: " + reason));
+                if (sql.getSQLState().equals("3D000") || sql.getSQLState().startsWith("28")) {
+                    return Optional.of(new ConfigurationError("DATABASE_URL: PostgreSQL refuses it: " + reason));
+                }
+                // Class 08, a connection exception: nothing listens there (a wrong port, or the database is down).
+                if (sql.getSQLState().startsWith("08")) {
+                    return Optional.of(new ConfigurationError("DATABASE_URL: PostgreSQL cannot be reached: " + reason));
+                }
             }
         }
         return Optional.empty();

@@ -90,6 +90,19 @@ class ConfigurationMistakesTest {
     }
 
     @Test
+    void a_postgresql_port_where_nothing_listens_is_one_line_naming_the_variable() throws Exception {
+        int closed;
+        try (var socket = new java.net.ServerSocket(0)) {
+            closed = socket.getLocalPort();
+        }
+        assertThat(start(Map.of("DATABASE_URL", "postgresql://robots:secret-pw@127.0.0.1:" + closed + "/robots")))
+                .isInstanceOf(ConfigurationError.class)
+                .hasMessageStartingWith("DATABASE_URL: PostgreSQL cannot be reached: ")
+                .hasMessageContaining(Integer.toString(closed))
+                .hasMessageNotContaining("secret-pw");
+    }
+
+    @Test
     void a_data_dir_in_use_by_another_instance_names_it() {
         var env = Map.of("PORT", "0", "METRICS_PORT", "0", "HOST", "127.0.0.1", "DATA_DIR", dataDir.toString(),
                 "API_TOKENS", "a-token-of-16-characters");
