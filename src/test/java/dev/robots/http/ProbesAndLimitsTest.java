@@ -205,10 +205,17 @@ class ProbesAndLimitsTest {
             int port = service.uri("/").getPort();
             var held = new ArrayList<Socket>();
             try {
-                held.add(startSlowPost(port, "/v1/robots", AUTH));
-                held.add(startSlowPost(port, "/v1/robots", AUTH));
-                // The slow requests are admitted as their heads arrive; wait until the server says it is full.
-                eventually(Duration.ofSeconds(10), () -> service.get("/v1/robots").statusCode(), status -> status == 503);
+                // The slow requests are admitted as their heads arrive; wait until the server says it is full. One may
+                // find the other slot still held a moment by a request of the service's start, and get a 503 of its
+                // own: another slow request then takes the slot.
+                eventually(Duration.ofSeconds(10), () -> {
+                    try {
+                        held.add(startSlowPost(port, "/v1/robots", AUTH));
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    return service.get("/v1/robots").statusCode();
+                }, status -> status == 503);
                 assertThat(service.get("/healthz").statusCode()).isEqualTo(200);
                 assertThat(service.get("/readyz").statusCode()).isEqualTo(200);
                 assertThat(service.send(service.request("HEAD", "/readyz", null, null)).statusCode()).isEqualTo(200);
