@@ -18,7 +18,6 @@ import java.util.Optional;
 final class RobotRepository {
     private static final RowMapper<Robot> ROBOT = Robot::of;
 
-    private final SqlTemplate<Map<String, Object>, RowSet<Robot>> find;
     private final SqlTemplate<Map<String, Object>, RowSet<Robot>> findAll;
     private final SqlTemplate<Map<String, Object>, RowSet<Robot>> page;
     private final SqlTemplate<Map<String, Object>, RowSet<Robot>> create;
@@ -28,8 +27,6 @@ final class RobotRepository {
 
     RobotRepository(Pool pool, Dialect dialect) {
         this.dialect = dialect;
-        find = SqlTemplate.forQuery(pool, "SELECT " + Robot.COLUMNS + " FROM robots WHERE id = #{id}")
-                .mapTo(ROBOT);
         findAll = SqlTemplate.forQuery(pool, "SELECT " + Robot.COLUMNS + " FROM robots WHERE id = ANY(#{ids})")
                 .mapTo(ROBOT);
         page = SqlTemplate.forQuery(pool,
@@ -43,10 +40,6 @@ final class RobotRepository {
                                 Robot.COLUMNS))
                 .mapTo(ROBOT);
         delete = SqlTemplate.forUpdate(pool, "DELETE FROM robots WHERE id = #{id}");
-    }
-
-    Future<Optional<Robot>> find(long id) {
-        return find.execute(Map.of("id", id)).map(RobotRepository::first);
     }
 
     /** The robots of {@code ids} that exist, in no particular order. */

@@ -44,10 +44,6 @@ public final class RobotService {
         return cache.load(id, () -> loads.find(id));
     }
 
-    Future<Optional<Robot>> find(long id) {
-        return robots.find(id);
-    }
-
     /** Up to {@code limit} robots with ids above {@code after}, in id order (never cached). */
     Future<List<Robot>> page(long after, int limit) {
         return robots.page(after, limit);
