@@ -168,6 +168,60 @@ class CacheCoherenceTest {
         }
     }
 
+    /**
+     * The announcement trigger tells a count-only change (cached copies stay, with the new count) from any other by
+     * comparing the columns the API shows, listed in V11. A hand edit of each column but id and count, found in the
+     * catalogue, must be announced as a change: a migration that adds a column without adding it there fails here.
+     */
+    @Test
+    void a_hand_edit_of_any_column_but_count_is_announced_as_a_change() throws Exception {
+        try (var database = (TestDatabase.Postgres) TestDatabase.create("postgresql");
+                var service = RunningService.start(database);
+                var listener = database.connect()) {
+            sql(database, "INSERT INTO robots (name) VALUES ('hand')");
+            long id = 1;
+            var notifications = listener.unwrap(org.postgresql.PGConnection.class);
+            try (var listen = listener.createStatement()) {
+                listen.execute("LISTEN robots_changed");
+            }
+            var columns = new java.util.LinkedHashMap<String, String>();
+            try (var query = listener.createStatement(); var rows = query.executeQuery(
+                    "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'robots' "
+                            + "AND column_name NOT IN ('id', 'count') ORDER BY ordinal_position")) {
+                while (rows.next()) {
+                    columns.put(rows.getString(1), rows.getString(2));
+                }
+            }
+            assertThat(columns).containsKeys("name", "version");
+            for (var column : columns.entrySet()) {
+                String changed = switch (column.getValue()) {
+                    case "bigint", "integer" -> column.getKey() + " + 1";
+                    case "character varying", "text" -> column.getKey() + " || 'x'";
+                    case "timestamp with time zone" -> "coalesce(%s, now()) + interval '1 second'"
+                            .formatted(column.getKey());
+                    default -> throw new AssertionError("no hand edit for column %s of type %s here: add one, and add "
+                            .formatted(column.getKey(), column.getValue()) + "the column to V11's comparison");
+                };
+                sql(database, "UPDATE robots SET %s = %s, count = count + 1 WHERE id = %d"
+                        .formatted(column.getKey(), changed, id));
+                assertThat(announced(notifications)).as("announcement of a hand edit of %s", column.getKey())
+                        .containsExactly(Long.toString(id));
+            }
+            sql(database, "UPDATE robots SET count = count + 1 WHERE id = " + id);
+            assertThat(announced(notifications)).as("announcement of a count-only change")
+                    .containsExactly(id + "=" + (columns.size() + 1));
+        }
+    }
+
+    private static java.util.List<String> announced(org.postgresql.PGConnection connection) throws Exception {
+        var items = new ArrayList<String>();
+        var received = connection.getNotifications(5_000);
+        for (var notification : received == null ? new org.postgresql.PGNotification[0] : received) {
+            items.addAll(java.util.List.of(notification.getParameter().split(",")));
+        }
+        return items;
+    }
+
     private static void sql(TestDatabase.Postgres database, String statement) throws java.sql.SQLException {
         try (var connection = database.connect(); var statementRun = connection.createStatement()) {
             statementRun.execute(statement);
