@@ -14,8 +14,8 @@ import java.util.logging.Logger;
 
 /**
  * Hears of every change to a robot, by any instance or by hand, from PostgreSQL ({@code LISTEN robots_changed}; the
- * statement triggers of migration V8 announce a statement's rows in a few notifications on commit, see there) and
- * applies it to this instance's {@link RobotCache}: a changed or deleted robot's entry goes, a count that a flush
+ * statement triggers of migrations V8, V11 and V12 announce a statement's rows in a few notifications on commit, see
+ * there) and applies it to this instance's {@link RobotCache}: a changed or deleted robot's entry goes, a count that a flush
  * moved is taken over. The cache is on only while this listens: when the connection drops, the cache goes off and
  * empty, and this reconnects every second.
  *
@@ -133,10 +133,15 @@ public final class RobotChanges {
 
     /**
      * Comma-separated items (migration V8): {@code +ID} a new robot (nothing to do: robots not found are not cached),
-     * {@code ID} a changed or deleted robot, {@code ID=COUNT} a robot whose count alone went up to COUNT.
+     * {@code ID} a changed or deleted robot, {@code ID=COUNT} a robot whose count alone went up to COUNT; or {@code *}
+     * alone (V12), the table was truncated.
      */
     private void handle(String payload) {
         notifications.increment();
+        if (payload.equals("*")) {
+            cache.enable();
+            return;
+        }
         int start = 0;
         try {
             while (start < payload.length()) {

@@ -123,8 +123,10 @@ class CacheCoherenceTest {
         int robots = 300;
         try (var database = (TestDatabase.Postgres) TestDatabase.create("postgresql");
                 var a = RunningService.start(database);
-                // B flushes only when it stops: the counts it shows are A's, as announced.
-                var b = RunningService.start(database, Map.of("COUNT_FLUSH_MS", "600000"))) {
+                // B flushes only when it stops: the counts it shows are A's, as announced. Its entries never expire
+                // during the test: only announcements can make it drop them.
+                var b = RunningService.start(database, Map.of("COUNT_FLUSH_MS", "600000",
+                        "CACHE_TTL_MS", "600000"))) {
             awaitTrue("B's cache on", () -> b.app().cache().enabled());
             sql(database, "INSERT INTO robots (name) SELECT 'hand-' || g FROM generate_series(1, %d) g"
                     .formatted(robots));
@@ -155,7 +157,7 @@ class CacheCoherenceTest {
             assertThat(requestQueries(b) - queries).as("queries for %d cached GETs".formatted(robots)).isZero();
 
             // Changes by hand in SQL reach B too: a rename of every robot in one statement, a count set back, a
-            // delete.
+            // delete, a truncation.
             sql(database, "UPDATE robots SET name = 'renamed-' || id");
             for (long id = 1; id <= robots; id++) {
                 long robot = id;
@@ -165,6 +167,10 @@ class CacheCoherenceTest {
             awaitOn(b, 1, body -> body.getLong("count") == 0);
             sql(database, "DELETE FROM robots WHERE id = 2");
             awaitStatus(b, 2, 404);
+            // TRUNCATE fires no DELETE trigger; V12 announces it.
+            assertThat(b.app().cache().contains(3)).isTrue();
+            sql(database, "TRUNCATE robots");
+            awaitStatus(b, 3, 404);
         }
     }
 
