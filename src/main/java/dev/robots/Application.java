@@ -216,6 +216,7 @@ public final class Application {
         // As on the API's port: only a canonical target reaches the route (no //metrics, /%6detrics, /x/../metrics).
         Heads.mount(router);
         router.route().order(-1).handler(Targets::check);
+        router.route().order(-1).handler(Framing::closeAfterUnreadBody);
         Problems.install(router);
         metrics.mount(router);
         router.route().handler(ctx -> Problems.send(ctx, Problem.notFound(
