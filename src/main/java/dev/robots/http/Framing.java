@@ -412,6 +412,19 @@ public final class Framing {
             super.channelInactive(ctx);
         }
 
+        /**
+         * What stands for a request whose line could not be read (too long, malformed): Netty makes it HTTP/1.0, and
+         * the answer's status line said so to an HTTP/1.1 client. Its version is unknown, so the answer is in the
+         * server's own, HTTP/1.1 (RFC 9112 section 2.3); a request whose line was read keeps its version (a 431 to an
+         * HTTP/1.0 request says HTTP/1.0).
+         */
+        @Override
+        protected HttpMessage createInvalidMessage() {
+            HttpMessage message = super.createInvalidMessage();
+            message.setProtocolVersion(HttpVersion.HTTP_1_1);
+            return message;
+        }
+
         @Override
         protected boolean isContentAlwaysEmpty(HttpMessage message) {
             HttpVersion version = message.protocolVersion();

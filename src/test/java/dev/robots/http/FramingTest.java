@@ -97,6 +97,24 @@ class FramingTest {
     }
 
     @Test
+    void a_refusal_answers_in_the_requests_version_or_in_http_1_1_when_its_line_could_not_be_read() throws Exception {
+        String longLine = "GET /v1/robots/" + "1".repeat(5_000);
+        String bigHeader = "X-Big: " + "a".repeat(10_000) + "\r\n";
+        assertThat(refused(longLine + " HTTP/1.1\r\nHost: x\r\n\r\n", 414).text()).startsWith("HTTP/1.1 414 ");
+        assertThat(refused(longLine + " HTTP/1.0\r\n\r\n", 414).text()).startsWith("HTTP/1.1 414 ");
+        assertThat(refused("GET /v1/robots HTTP/1.1\r\nHost: x\r\n" + bigHeader + "\r\n", 431).text())
+                .startsWith("HTTP/1.1 431 ");
+        assertThat(refused("GET /v1/robots HTTP/1.0\r\n" + bigHeader + "\r\n", 431).text())
+                .startsWith("HTTP/1.0 431 ");
+        assertThat(refused("GET /v1/robots HTTP/1.1 extra\r\nHost: x\r\n\r\n", 400).text())
+                .startsWith("HTTP/1.1 400 ");
+        assertThat(refused("GET /v1/robots HTTP/1.1\r\nHost: x\r\nBroken header\r\n\r\n", 400).text())
+                .startsWith("HTTP/1.1 400 ");
+        assertThat(refused("GET /v1/robots HTTP/1.0\r\nBroken header\r\n\r\n", 400).text())
+                .startsWith("HTTP/1.0 400 ");
+    }
+
+    @Test
     void a_folded_header_line_is_a_400_and_the_header_it_hides_is_not_read() throws Exception {
         // A front end that takes " Transfer-Encoding: chunked" for a header of its own would frame the body as chunks;
         // joined to Content-Type, as Netty does, the chunks would be read here as the next request.
