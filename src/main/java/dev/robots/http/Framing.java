@@ -73,12 +73,18 @@ public final class Framing {
     /**
      * Installs the checks on {@code server}, whose decoder is made with {@code options}, and serves its requests with
      * {@code router}; {@code allow} is what {@code OPTIONS *} answers (the methods that the server's paths accept).
+     * {@code listeners} learns the server's listening socket, for the shutdown.
      */
     public static HttpServer install(HttpServer server, HttpServerOptions options, Duration headTimeout, Router router,
-            String allow) {
+            String allow, Listeners listeners) {
         long headTimeoutNanos = headTimeout.toNanos();
         return server
-                .connectionHandler(connection -> strictDecoder(connection, options, headTimeoutNanos))
+                .connectionHandler(connection -> {
+                    if (connection instanceof ConnectionBase base) {
+                        listeners.accepted(base.channel());
+                    }
+                    strictDecoder(connection, options, headTimeoutNanos);
+                })
                 .invalidRequestHandler(Framing::refuse)
                 .requestHandler(request -> {
                     String path = request.path();
