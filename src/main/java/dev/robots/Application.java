@@ -11,6 +11,7 @@ import dev.robots.http.BearerAuth;
 import dev.robots.http.Framing;
 import dev.robots.http.Guards;
 import dev.robots.http.Heads;
+import dev.robots.http.Listeners;
 import dev.robots.http.Problem;
 import dev.robots.http.Problems;
 import dev.robots.http.Targets;
@@ -73,6 +74,9 @@ public final class Application {
     private volatile boolean shuttingDown;
     private int port;
     private HttpServer metricsServer;
+    /** The API servers' listening socket, and the metrics listener's: closed before their servers stop. */
+    private final Listeners listeners = new Listeners();
+    private final Listeners metricsListeners = new Listeners();
     private int metricsPort;
 
     private Application(Config config, Vertx vertx, Metrics metrics, Database database, BearerAuth auth) {
@@ -168,7 +172,7 @@ public final class Application {
                 // framing, header compression, stream floods) for every limit and check here to hold on.
                 .setHttp2ClearTextEnabled(false);
         var services = new Services(config, database, metrics, new Guards(config, new AtomicInteger()),
-                auth, background, references, cache, repairs::wake, () -> shuttingDown);
+                auth, background, references, cache, repairs::wake, () -> shuttingDown, listeners);
         return vertx.deployVerticle(() -> {
                     var verticle = new HttpVerticle(services, poolSizes[next.getAndIncrement()], options);
                     servers.add(verticle);
@@ -216,6 +220,7 @@ public final class Application {
         // As on the API's port: only a canonical target reaches the route (no //metrics, /%6detrics, /x/../metrics).
         Heads.mount(router);
         router.route().order(-1).handler(Targets::check);
+        router.route().order(-1).handler(Framing::closeAfterUnreadBody);
         Problems.install(router);
         metrics.mount(router);
         router.route().handler(ctx -> Problems.send(ctx, Problem.notFound(
@@ -226,7 +231,8 @@ public final class Application {
                 .setHttp2ClearTextEnabled(false);
         // The same framing rules as the API's port: a scraper's proxy and this listener must not read a request
         // differently, and what the decoder refuses is a problem here too, not an empty answer.
-        return Framing.install(vertx.createHttpServer(options), options, config.headTimeout(), router, "GET, HEAD")
+        return Framing.install(vertx.createHttpServer(options), options, config.headTimeout(), router, "GET, HEAD",
+                        metricsListeners)
                 .listen()
                 .map(server -> {
                     metricsServer = server;
@@ -266,7 +272,7 @@ public final class Application {
     }
 
     /**
-     * Stops in order: readiness fails, the servers stop taking connections and finish in-flight requests, background
+     * Stops in order: readiness fails, the listening sockets close, the servers finish in-flight requests, background
      * tasks drain, the repair worker drains (repairs that cannot finish in time go back to the queue), the last
      * references are flushed, the pool closes, Vert.x closes. Blocks, so call it from a thread
      * of its own (never an event loop). Throws if references could not be written in time.
@@ -279,10 +285,12 @@ public final class Application {
         LOG.info("Shutting down: %d references pending".formatted(flusher.pending()));
         shuttingDown = true;
         vertx.cancelTimer(pruneTimer);
-        Future<Void> stopped = Future.join(servers.stream()
+        // Accepting stops first, then the servers: see Listeners.
+        Future<Void> stopped = listeners.stopAccepting()
+                .transform(notAccepting -> Future.join(servers.stream()
                         .map(verticle -> verticle.server().shutdown(remaining(drainDeadline).toMillis(),
                                 TimeUnit.MILLISECONDS))
-                        .toList())
+                        .toList()))
                 .transform(servers -> background.drain(remaining(drainDeadline)))
                 .transform(drained -> {
                     if (drained.failed()) {
@@ -300,7 +308,7 @@ public final class Application {
                         .transform(stoppedListening -> database.close())
                         // Last: a collector's shut-down scrape still finds the metrics while the API drains.
                         .transform(closed -> metricsServer == null ? Future.<Void>succeededFuture()
-                                : metricsServer.close())
+                                : metricsListeners.stopAccepting().transform(notAccepting -> metricsServer.close()))
                         .transform(closed -> (Future<Void>) flushed));
         try {
             // Bounded here too: each step has the deadline, but closing a pool whose connections hang on a database

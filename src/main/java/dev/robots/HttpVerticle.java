@@ -43,7 +43,7 @@ final class HttpVerticle extends VerticleBase {
                 poolSize);
         router = router(pool);
         return Framing.install(vertx.createHttpServer(options), options, services.config().headTimeout(), router,
-                        "GET, HEAD, POST, PATCH, DELETE").listen()
+                        "GET, HEAD, POST, PATCH, DELETE", services.listeners()).listen()
                 .onSuccess(listening -> server = listening);
     }
 

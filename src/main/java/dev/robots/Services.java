@@ -6,6 +6,7 @@ import dev.robots.counting.ReferenceCounter;
 import dev.robots.db.Database;
 import dev.robots.http.BearerAuth;
 import dev.robots.http.Guards;
+import dev.robots.http.Listeners;
 import dev.robots.observability.Metrics;
 import dev.robots.robots.RobotCache;
 import java.util.function.BooleanSupplier;
@@ -16,6 +17,7 @@ import java.util.function.BooleanSupplier;
  *
  * @param repairQueued tells this instance's repair worker that a repair was queued (after its 202 is written)
  * @param shuttingDown true from the moment a graceful stop has begun (readiness fails)
+ * @param listeners the servers' listening sockets, which the stop closes first
  */
 record Services(
         Config config,
@@ -27,5 +29,6 @@ record Services(
         ReferenceCounter references,
         RobotCache cache,
         Runnable repairQueued,
-        BooleanSupplier shuttingDown) {
+        BooleanSupplier shuttingDown,
+        Listeners listeners) {
 }

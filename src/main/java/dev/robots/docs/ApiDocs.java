@@ -5,13 +5,10 @@ import dev.robots.http.Problems;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.StaticHandler;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.Map;
@@ -39,10 +36,16 @@ public final class ApiDocs {
     private static final Pattern ASSETS =
             Pattern.compile("/docs/swagger-ui/[0-9][0-9A-Za-z.-]*/swagger-ui(?:-bundle\\.js|\\.css)");
 
+    /** The webjar's files, under the path the page loads them from. */
+    private static final String WEBJAR = "META-INF/resources/webjars/swagger-ui";
+    /** Their paths name Swagger UI's version: a file there never changes. */
+    private static final String VERSIONED = "public, max-age=86400, immutable";
+    /** The others keep their path across releases: the client asks each time, and mostly gets a 304. */
+    private static final String REVALIDATE = "no-cache";
+
     private final Vertx vertx;
     /** Read from the jar on first request, off the event loop, once per server: the start does not pay for them. */
-    private final Map<String, Future<Buffer>> resources = new HashMap<>();
-    private StaticHandler assets;
+    private final Map<String, Future<Resource>> resources = new HashMap<>();
 
     public ApiDocs(Vertx vertx) {
         this.vertx = vertx;
@@ -50,10 +53,11 @@ public final class ApiDocs {
 
     public void mount(Router router) {
         // Every GET answers HEAD too, as the API's own routes do, and another method is a 405 problem with Allow.
-        readOnly(router, "/openapi.yaml", ctx -> send(ctx, "openapi/openapi.yaml", "application/yaml"));
-        readOnly(router, "/openapi.json", ctx -> send(ctx, "openapi/openapi.json", "application/json"));
+        readOnly(router, "/openapi.yaml", ctx -> send(ctx, "openapi/openapi.yaml", "application/yaml", REVALIDATE));
+        readOnly(router, "/openapi.json", ctx -> send(ctx, "openapi/openapi.json", "application/json", REVALIDATE));
         readOnly(router, "/docs", this::page);
-        readOnly(router, "/docs/init.js", ctx -> send(ctx, "docs/init.js", "text/javascript; charset=utf-8"));
+        readOnly(router, "/docs/init.js",
+                ctx -> send(ctx, "docs/init.js", "text/javascript; charset=utf-8", REVALIDATE));
         readOnly(router, "/docs/swagger-ui/*", this::asset);
     }
 
@@ -64,38 +68,49 @@ public final class ApiDocs {
 
     /** The webjar's versioned files; made on first use, so the start does not wait. */
     private void asset(RoutingContext ctx) {
-        if (!ASSETS.matcher(ctx.request().path()).matches()) {
-            Problems.send(ctx, Problem.notFound("There is nothing at %s.".formatted(ctx.request().path())));
+        String path = ctx.request().path();
+        if (!ASSETS.matcher(path).matches()) {
+            Problems.send(ctx, Problem.notFound("There is nothing at %s.".formatted(path)));
             return;
         }
-        // StaticHandler names the type only on a GET; a HEAD must carry the same headers (RFC 9110 §9.3.2).
-        ctx.response().putHeader("Content-Type",
-                ctx.request().path().endsWith(".css") ? "text/css;charset=UTF-8" : "text/javascript;charset=UTF-8");
-        if (assets == null) {
-            assets = StaticHandler.create("META-INF/resources/webjars/swagger-ui").setIndexPage("-")
-                    .setDirectoryListing(false);
-        }
-        assets.handle(ctx);
+        send(ctx, WEBJAR + path.substring("/docs/swagger-ui".length()),
+                path.endsWith(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8", VERSIONED);
     }
 
     private void page(RoutingContext ctx) {
         ctx.response().putHeader("Content-Security-Policy", PAGE_POLICY);
-        send(ctx, "docs/index.html", "text/html; charset=utf-8");
+        send(ctx, "docs/index.html", "text/html; charset=utf-8", REVALIDATE);
     }
 
-    private void send(RoutingContext ctx, String resource, String contentType) {
-        resources.computeIfAbsent(resource, this::read)
-                .onSuccess(body -> ctx.response().putHeader("Content-Type", contentType).end(body))
-                .onFailure(ctx::fail);
-    }
-
-    private Future<Buffer> read(String resource) {
-        return vertx.executeBlocking(() -> {
-            try (InputStream in = ApiDocs.class.getClassLoader().getResourceAsStream(resource)) {
-                if (in == null) {
-                    throw new IllegalStateException("the jar has no " + resource);
+    /** The file, or a 304 when the client's copy is current; the same headers for GET and HEAD. */
+    private void send(RoutingContext ctx, String name, String contentType, String cacheControl) {
+        resources.computeIfAbsent(name, this::read).onComplete(read -> {
+            if (read.failed()) {
+                resources.remove(name); // a version path that is not the webjar's: not kept, whatever is asked
+                if (read.cause() instanceof Resource.Missing) {
+                    Problems.send(ctx, Problem.notFound("There is nothing at %s.".formatted(ctx.request().path())));
+                } else {
+                    ctx.fail(read.cause());
                 }
-                return Buffer.buffer(in.readAllBytes());
+                return;
+            }
+            Resource resource = read.result();
+            var response = ctx.response().putHeader("ETag", resource.etag()).putHeader("Cache-Control", cacheControl);
+            if (resource.lastModified() != null) {
+                response.putHeader("Last-Modified", resource.lastModifiedHeader());
+            }
+            if (resource.notModifiedFor(ctx.request())) {
+                response.setStatusCode(304).end();
+            } else {
+                response.putHeader("Content-Type", contentType).end(resource.body());
+            }
+        });
+    }
+
+    private Future<Resource> read(String name) {
+        return vertx.executeBlocking(() -> {
+            try {
+                return Resource.read(name);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -64,6 +64,8 @@ public final class Framing {
     /** The longest a connection refused mid-body reads and throws away what its client still sends. */
     static final long LINGER_MS = 2_000;
     private static final AttributeKey<Runnable> BROKEN_BODY = AttributeKey.valueOf(Framing.class, "brokenBody");
+    /** Set once an answer that closes its connection is on its way: no request read behind it is served. */
+    private static final AttributeKey<Boolean> CLOSING = AttributeKey.valueOf(Framing.class, "closing");
 
     private Framing() {
     }
@@ -71,16 +73,26 @@ public final class Framing {
     /**
      * Installs the checks on {@code server}, whose decoder is made with {@code options}, and serves its requests with
      * {@code router}; {@code allow} is what {@code OPTIONS *} answers (the methods that the server's paths accept).
+     * {@code listeners} learns the server's listening socket, for the shutdown.
      */
     public static HttpServer install(HttpServer server, HttpServerOptions options, Duration headTimeout, Router router,
-            String allow) {
+            String allow, Listeners listeners) {
         long headTimeoutNanos = headTimeout.toNanos();
         return server
-                .connectionHandler(connection -> strictDecoder(connection, options, headTimeoutNanos))
+                .connectionHandler(connection -> {
+                    if (connection instanceof ConnectionBase base) {
+                        listeners.accepted(base.channel());
+                    }
+                    strictDecoder(connection, options, headTimeoutNanos);
+                })
                 .invalidRequestHandler(Framing::refuse)
                 .requestHandler(request -> {
                     String path = request.path();
-                    if (path != null && path.startsWith("/")) {
+                    if (isClosing(request.connection())) {
+                        // Pipelined behind a request whose answer closes the connection: Vert.x had read it already
+                        // and hands it over as that answer completes, but the client was told no more is answered.
+                        closeLingering(request.connection());
+                    } else if (path != null && path.startsWith("/")) {
                         router.handle(request);
                     } else {
                         otherForm(request, allow);
@@ -109,7 +121,9 @@ public final class Framing {
     private static void otherForm(HttpServerRequest request, String allow) {
         var response = request.response();
         boolean options = request.method() == io.vertx.core.http.HttpMethod.OPTIONS && "*".equals(request.uri());
-        if (Problems.bodyPending(request)) {
+        boolean withBody = Problems.bodyAnnounced(request); // no answer here reads one, arrived or not
+        if (withBody) {
+            markClosing(request.connection());
             response.putHeader("Connection", "close");
         }
         if (options) {
@@ -120,7 +134,7 @@ public final class Framing {
             response.setStatusCode(problem.status()).putHeader("Content-Type", Problems.CONTENT_TYPE)
                     .end(Problems.json(problem, null));
         }
-        if (Problems.bodyPending(request)) {
+        if (withBody) {
             closeLingering(request.connection());
         }
     }
@@ -169,6 +183,47 @@ public final class Framing {
     }
 
     /**
+     * A route handler, first for every request (after admission, whose slot must be free by the time the client sees
+     * the connection close): the answer to a request whose body no handler read (a route that reads none, a GET or
+     * DELETE sent with one, a refusal before the body) closes its connection, whether that body had arrived by then
+     * or not. Vert.x would otherwise read and throw away the rest of the body after the answer, past the deadline,
+     * however slowly it came; and one that came in the same packet as the head kept the connection open.
+     */
+    public static void closeAfterUnreadBody(RoutingContext ctx) {
+        var request = ctx.request();
+        ctx.addHeadersEndHandler(head -> {
+            if (Problems.bodyUnread(ctx)) {
+                markClosing(request.connection());
+                ctx.response().putHeader(HttpHeaderNames.CONNECTION.toString(), "close");
+            }
+        });
+        ctx.addEndHandler(ended -> {
+            if (Problems.bodyUnread(ctx)) {
+                // Behind the answer, which Vert.x writes first, and after the other end handlers (the admission
+                // slot's): a client that sees the connection close may count on the slot being free.
+                ctx.vertx().runOnContext(later -> closeLingering(request.connection()));
+            }
+        });
+        ctx.next();
+    }
+
+    /**
+     * Marks {@code connection} as closing, at once, as an answer that says {@code Connection: close} is written: a
+     * request already read behind it (pipelined) is handed over by Vert.x as that answer completes, before any later
+     * close could run, and must not be served.
+     */
+    static void markClosing(HttpConnection connection) {
+        if (connection instanceof ConnectionBase base) {
+            base.channel().attr(CLOSING).set(Boolean.TRUE);
+        }
+    }
+
+    private static boolean isClosing(HttpConnection connection) {
+        return connection instanceof ConnectionBase base && base.channel().hasAttr(CLOSING)
+                && base.channel().attr(CLOSING).get() != null;
+    }
+
+    /**
      * Closes {@code connection}, whose request's body is still arriving, once its answer is out, without the client
      * losing that answer. A socket closed with unread bytes in it is reset by the kernel, and a reset makes the
      * client's kernel throw away what it has not read yet: a client still sending its body (a 413, a 401) saw its
@@ -178,6 +233,7 @@ public final class Framing {
      * first. No request is read from it any more, and it holds no admission slot.
      */
     static void closeLingering(HttpConnection connection) {
+        markClosing(connection);
         if (!(connection instanceof ConnectionBase base) || !(base.channel() instanceof DuplexChannel channel)) {
             connection.close();
             return;
@@ -360,6 +416,19 @@ public final class Framing {
                 headTimer = null;
             }
             super.channelInactive(ctx);
+        }
+
+        /**
+         * What stands for a request whose line could not be read (too long, malformed): Netty makes it HTTP/1.0, and
+         * the answer's status line said so to an HTTP/1.1 client. Its version is unknown, so the answer is in the
+         * server's own, HTTP/1.1 (RFC 9112 section 2.3); a request whose line was read keeps its version (a 431 to an
+         * HTTP/1.0 request says HTTP/1.0).
+         */
+        @Override
+        protected HttpMessage createInvalidMessage() {
+            HttpMessage message = super.createInvalidMessage();
+            message.setProtocolVersion(HttpVersion.HTTP_1_1);
+            return message;
         }
 
         @Override

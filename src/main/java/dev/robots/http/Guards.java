@@ -2,7 +2,6 @@ package dev.robots.http;
 
 import dev.robots.config.Config;
 import dev.robots.observability.Rejection;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -37,6 +36,7 @@ public final class Guards {
         router.route().order(-1).handler(Framing::answerBrokenBodies);
         router.route().order(-1).handler(this::admit);
         router.route().order(-1).handler(this::deadline);
+        router.route().order(-1).handler(Framing::closeAfterUnreadBody);
         if (!config.corsOrigins().isEmpty()) {
             router.route().order(-1).handler(CorsHandler.create()
                     .addOrigins(config.corsOrigins())
@@ -69,27 +69,10 @@ public final class Guards {
         return (method == HttpMethod.GET || method == HttpMethod.HEAD) && PROBES.contains(ctx.request().path());
     }
 
-    /**
-     * The request's deadline; and an answer that goes out before the request's body has all arrived (a route that
-     * reads none, a GET or DELETE sent with one) closes its connection. Vert.x would otherwise read and throw away the
-     * rest of the body after the answer, past the deadline, however slowly it came.
-     */
+    /** The request's deadline. */
     private void deadline(RoutingContext ctx) {
         long timer = ctx.vertx().setTimer(config.requestTimeout().toMillis(), fired -> expire(ctx));
-        var request = ctx.request();
-        ctx.addHeadersEndHandler(head -> {
-            if (Problems.bodyPending(request)) {
-                ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
-            }
-        });
-        ctx.addEndHandler(ended -> {
-            ctx.vertx().cancelTimer(timer);
-            if (Problems.bodyPending(request)) {
-                // Behind the answer, which Vert.x writes first, and after the other end handlers (the admission
-                // slot's): a client that sees the connection close may count on the slot being free.
-                ctx.vertx().runOnContext(later -> Framing.closeLingering(request.connection()));
-            }
-        });
+        ctx.addEndHandler(ended -> ctx.vertx().cancelTimer(timer));
         ctx.next();
     }
 

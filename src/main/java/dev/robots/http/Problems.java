@@ -136,12 +136,13 @@ public final class Problems {
         problem.headers().forEach(response::putHeader);
         response.setStatusCode(problem.status()).putHeader("Content-Type", CONTENT_TYPE);
         var request = ctx.request();
-        if (!bodyPending(request)) {
+        if (!bodyUnread(ctx)) {
             response.end(json(problem, request.path()));
             return;
         }
         // Refused before its body was read (a 401, a 413, a slow body's 408): the rest of the body would have to be
         // read before the next request; closing costs the client one connection, and lingering keeps the answer.
+        Framing.markClosing(request.connection());
         response.putHeader("Connection", "close")
                 .end(json(problem, request.path()))
                 .onComplete(written -> Framing.closeLingering(request.connection()));
@@ -149,11 +150,27 @@ public final class Problems {
 
     /** True when {@code request} announced a body over HTTP/1 that has not all arrived. */
     static boolean bodyPending(HttpServerRequest request) {
-        if (request.isEnded() || request.version() == HttpVersion.HTTP_2) {
+        return !request.isEnded() && bodyAnnounced(request);
+    }
+
+    /** True when {@code request} announced a body over HTTP/1, whether or not it has arrived yet. */
+    static boolean bodyAnnounced(HttpServerRequest request) {
+        if (request.version() == HttpVersion.HTTP_2) {
             return false;
         }
         String length = request.getHeader("Content-Length");
         return request.getHeader("Transfer-Encoding") != null || (length != null && !length.equals("0"));
+    }
+
+    /**
+     * True when the request announced a body that no handler read (no BodyHandler ran: a GET sent with one, a route
+     * that takes none, a refusal before the body): its answer closes the connection. Decided on the request, not on
+     * when its bytes came: a body in the same packet as the head is already swallowed by the decoder when the answer
+     * goes, one sent a moment later is not, and the two used to end differently (kept open, closed).
+     */
+    static boolean bodyUnread(RoutingContext ctx) {
+        var request = ctx.request();
+        return bodyAnnounced(request) && (!request.isEnded() || !ctx.body().available());
     }
 
     /** The RFC 9457 body of {@code problem}; {@code instance} is the request's path, if it has one. */

@@ -8,6 +8,11 @@ import io.vertx.ext.web.RoutingContext;
  * a 400 problem: empty segments ({@code //v1/robots}), dot segments ({@code /./}, {@code /../}), a percent-encoded
  * unreserved character ({@code /v1/%72obots}), a malformed or lower-case percent escape, and any character that RFC
  * 3986 does not allow in a path; in absolute form ({@code http://host/path}) the same rules hold for its path.
+ *
+ * <p>One resource, one spelling: no route's path ends in {@code /}, but Vert.x Web matches a route with or without a
+ * trailing slash ({@code /v1/robots/1/} ran the read and counted it, {@code POST /v1/robots/} created). A path that
+ * ends in {@code /} (other than {@code /} itself) is therefore a 404 problem here, before any route, guard or body
+ * handler runs: the route that would have run is then always spelled exactly as the request was.
  */
 public final class Targets {
     private Targets() {
@@ -19,6 +24,11 @@ public final class Targets {
         String reason = path == null ? "it has no path" : problemWith(path);
         if (reason != null) {
             Problems.send(ctx, Problem.badRequest("The request target is not in canonical form: %s.".formatted(reason)));
+            return;
+        }
+        if (path.length() > 1 && path.endsWith("/")) {
+            Problems.send(ctx, Problem.notFound("There is nothing at %s: no path here ends in /, try %s."
+                    .formatted(path, path.substring(0, path.length() - 1))));
             return;
         }
         ctx.next();

@@ -8,6 +8,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -72,6 +74,45 @@ class DocsRoutesTest {
         }
     }
 
+    @Test
+    void every_docs_file_has_validators_that_stay_put_and_answers_a_current_copy_with_304() throws Exception {
+        for (String path : documents()) {
+            var first = send("GET", path);
+            Thread.sleep(1_100); // a Last-Modified of "now" would have moved by a second
+            var again = send("GET", path);
+            String etag = first.headers().firstValue("ETag").orElseThrow(() -> new AssertionError(path + ": no ETag"));
+            String modified = first.headers().firstValue("Last-Modified")
+                    .orElseThrow(() -> new AssertionError(path + ": no Last-Modified"));
+            assertThat(again.headers().firstValue("ETag")).as(path).hasValue(etag);
+            assertThat(again.headers().firstValue("Last-Modified")).as(path).hasValue(modified);
+            assertThat(send("HEAD", path).headers().firstValue("ETag")).as("HEAD " + path).hasValue(etag);
+
+            for (var condition : List.of(List.of("If-None-Match", etag), List.of("If-None-Match", "W/" + etag),
+                    List.of("If-None-Match", "\"other\", " + etag), List.of("If-Modified-Since", modified))) {
+                for (String method : List.of("GET", "HEAD")) {
+                    var current = send(method, path, condition.get(0), condition.get(1));
+                    assertThat(current.statusCode()).as(method + " " + path + " " + condition).isEqualTo(304);
+                    assertThat(current.headers().firstValue("ETag")).as(path).hasValue(etag);
+                    assertThat(current.body()).as(path).isEmpty();
+                }
+            }
+            String earlier = DateTimeFormatter.RFC_1123_DATE_TIME.format(
+                    ZonedDateTime.parse(modified, DateTimeFormatter.RFC_1123_DATE_TIME).minusDays(1));
+            assertThat(send("GET", path, "If-Modified-Since", earlier).statusCode()).as(path).isEqualTo(200);
+            assertThat(send("GET", path, "If-None-Match", "\"other\"").statusCode()).as(path).isEqualTo(200);
+            assertThat(send("GET", path, "If-Modified-Since", "yesterday").statusCode()).as(path).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void a_version_of_swagger_ui_the_jar_does_not_hold_is_a_404_problem() throws Exception {
+        for (String path : List.of("/docs/swagger-ui/0.0.1/swagger-ui.css", "/docs/swagger-ui/9.9.9/swagger-ui-bundle.js")) {
+            var response = send("GET", path);
+            assertThat(response.statusCode()).as(path).isEqualTo(404);
+            assertThat(response.headers().firstValue("Content-Type")).as(path).hasValue("application/problem+json");
+        }
+    }
+
     /** Every path of the document and the page, the page's own scripts and styles included. */
     private List<String> documents() throws Exception {
         String version = version();
@@ -85,8 +126,13 @@ class DocsRoutesTest {
         return send("GET", "/docs").body().replaceAll("(?s).*/docs/swagger-ui/([^/]+)/swagger-ui\\.css.*", "$1");
     }
 
-    private HttpResponse<String> send(String method, String path) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(service.uri(path)).timeout(Duration.ofSeconds(20))
-                .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    private HttpResponse<String> send(String method, String path, String... headers)
+            throws IOException, InterruptedException {
+        var request = HttpRequest.newBuilder(service.uri(path)).timeout(Duration.ofSeconds(20))
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 }

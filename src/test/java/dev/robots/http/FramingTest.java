@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.LogCapture;
 import dev.robots.RunningService;
+import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
 import org.junit.jupiter.api.BeforeAll;
@@ -96,6 +97,24 @@ class FramingTest {
     }
 
     @Test
+    void a_refusal_answers_in_the_requests_version_or_in_http_1_1_when_its_line_could_not_be_read() throws Exception {
+        String longLine = "GET /v1/robots/" + "1".repeat(5_000);
+        String bigHeader = "X-Big: " + "a".repeat(10_000) + "\r\n";
+        assertThat(refused(longLine + " HTTP/1.1\r\nHost: x\r\n\r\n", 414).text()).startsWith("HTTP/1.1 414 ");
+        assertThat(refused(longLine + " HTTP/1.0\r\n\r\n", 414).text()).startsWith("HTTP/1.1 414 ");
+        assertThat(refused("GET /v1/robots HTTP/1.1\r\nHost: x\r\n" + bigHeader + "\r\n", 431).text())
+                .startsWith("HTTP/1.1 431 ");
+        assertThat(refused("GET /v1/robots HTTP/1.0\r\n" + bigHeader + "\r\n", 431).text())
+                .startsWith("HTTP/1.0 431 ");
+        assertThat(refused("GET /v1/robots HTTP/1.1 extra\r\nHost: x\r\n\r\n", 400).text())
+                .startsWith("HTTP/1.1 400 ");
+        assertThat(refused("GET /v1/robots HTTP/1.1\r\nHost: x\r\nBroken header\r\n\r\n", 400).text())
+                .startsWith("HTTP/1.1 400 ");
+        assertThat(refused("GET /v1/robots HTTP/1.0\r\nBroken header\r\n\r\n", 400).text())
+                .startsWith("HTTP/1.0 400 ");
+    }
+
+    @Test
     void a_folded_header_line_is_a_400_and_the_header_it_hides_is_not_read() throws Exception {
         // A front end that takes " Transfer-Encoding: chunked" for a header of its own would frame the body as chunks;
         // joined to Content-Type, as Netty does, the chunks would be read here as the next request.
@@ -138,5 +157,68 @@ class FramingTest {
             // Logged as the response ends, before the connection closes after it.
             assertThat(logs.lines()).anyMatch(line -> line.contains("POST /v1/robots 400"));
         }
+    }
+
+    /** {@code head}, then {@code body} once the server has surely read the head on its own (a packet of its own). */
+    private Raw.Answer headThenBody(int port, String head, String body) throws Exception {
+        try (var socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            Thread.sleep(200);
+            try {
+                socket.getOutputStream().write(body.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            } catch (java.net.SocketException closedAlready) {
+                // The answer may already be out and the connection closing: what it said is still to be read.
+            }
+            var text = new java.io.ByteArrayOutputStream();
+            boolean closed;
+            try {
+                socket.getInputStream().transferTo(text);
+                closed = true;
+            } catch (java.net.SocketTimeoutException quiet) {
+                closed = false;
+            } catch (java.net.SocketException reset) {
+                closed = true;
+            }
+            return new Raw.Answer(text.toString(java.nio.charset.StandardCharsets.ISO_8859_1), closed);
+        }
+    }
+
+    /** Responses in {@code answer}, counted wherever they start (a response after a body starts mid-line). */
+    private static long statusLines(Raw.Answer answer) {
+        return java.util.regex.Pattern.compile("HTTP/1\\.[01] \\d{3} ").matcher(answer.text()).results().count();
+    }
+
+    @Test
+    void a_body_no_route_reads_closes_the_connection_whether_it_came_with_the_head_or_after_it() throws Exception {
+        // The same packet: the decoder has swallowed the body before the answer; the request pipelined behind it must
+        // not be answered either way. Later: the body is still on its way when the answer goes.
+        var requests = new String[] {"GET /v1/robots/1", "HEAD /v1/robots/1", "GET /v1/robots", "GET /healthz",
+            "GET /openapi.json", "DELETE /v1/robots/1", "OPTIONS *"};
+        for (String request : requests) {
+            for (int metrics = 0; metrics < 2; metrics++) {
+                if (metrics == 1 && !request.equals("GET /v1/robots")) {
+                    continue;
+                }
+                int to = metrics == 1 ? service.app().metricsPort() : port;
+                String line = metrics == 1 ? "GET /metrics" : request;
+                String head = line + " HTTP/1.1\r\nHost: x\r\n" + AUTH + "Content-Length: 2\r\n\r\n";
+                var together = Raw.exchange(to, head + "{}" + "GET /v1/robots/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+                var apart = headThenBody(to, head, "{}");
+                for (var answer : List.of(together, apart)) {
+                    assertThat(statusLines(answer)).as(line + ": " + answer.text()).isEqualTo(1);
+                    assertThat(answer.text()).as(line).containsIgnoringCase("Connection: close");
+                    assertThat(answer.closed()).as(line).isTrue();
+                }
+            }
+        }
+        // A body a route reads keeps the connection: the request behind it is answered too.
+        var json = "{\"name\": \"kept\"}";
+        var read = Raw.exchange(port, "POST /v1/robots HTTP/1.1\r\nHost: x\r\n" + AUTH
+                + "Content-Type: application/json\r\nContent-Length: " + json.length() + "\r\n\r\n" + json
+                + "GET /v1/robots/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertThat(statusLines(read)).as(read.text()).isEqualTo(2);
+        assertThat(read.text()).startsWith("HTTP/1.1 201 ").contains("}HTTP/1.1 200 ");
     }
 }

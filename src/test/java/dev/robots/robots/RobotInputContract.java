@@ -63,6 +63,50 @@ abstract class RobotInputContract {
         assertThat(robotsStored()).isEqualTo(before + 1);
     }
 
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"\u0301", "\u0300\u0301", "\u20DD", "\uE000", "\uE000\uF8FF", "\uDB80\uDC00",
+        "\uFFFE", "\uFDD0", "\uDBFF\uDFFF", "\u200B", "\u2060", "\uFEFF", "\u202E", "\u202E\u0301",
+        "\u3164\u0301"})
+    void a_name_that_shows_nothing_is_blank(String invisible) throws SQLException {
+        long before = robotsStored();
+        var response = service.sendJson("POST", "/v1/robots", new JsonObject().put("name", invisible).encode());
+        assertProblem(response, 400);
+        assertThat(detail(response)).contains("blank", "no letter, digit, punctuation mark or symbol");
+        assertThat(robotsStored()).isEqualTo(before);
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"\u0301R2", " \u0301R2", "R2\uE000", "R2\uFFFE", "R2\uFDD0D2", "R2\uDB80\uDC00",
+        "a\u200Db", "R2\u200CD2", "\uD83D\uDC69\u200D", "\u200D\uD83D\uDD27", "\uD83D\uDC69\u200D\u200D\uD83D\uDD27",
+        "x\uDB40\uDC67\uDB40\uDC7F", "\uD83C\uDFF4\uDB40\uDC7F", "\u0645\u200F\u0645"})
+    void a_name_with_a_character_that_shows_nothing_or_steers_the_display_is_refused_and_says_which(String name)
+            throws SQLException {
+        long before = robotsStored();
+        var created = service.sendJson("POST", "/v1/robots", new JsonObject().put("name", name).encode());
+        assertProblem(created, 400);
+        assertThat(detail(created)).containsAnyOf("combining mark", "private-use", "format or separator")
+                .containsPattern("U\\+[0-9A-F]{4,5}");
+        assertThat(robotsStored()).isEqualTo(before);
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {
+        "\u30ED\u30DC\u30C3\u30C8",                                      // Japanese: robot
+        "\u0645\u064F\u062D\u064E\u0645\u0651\u064E\u062F",          // Arabic with its vowel marks
+        "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645",          // Persian, a ZWNJ inside the word
+        "\u0DC1\u0DCA\u200D\u0DBB\u0DD3",                               // Sinhala, a ZWJ in a conjunct
+        "\uD83D\uDC69\u200D\uD83D\uDD27",                               // woman mechanic: ZWJ sequence
+        "\uD83D\uDC68\uD83C\uDFFD\u200D\uD83D\uDE80",                 // with a skin tone
+        "\u2764\uFE0F\u200D\uD83D\uDD25",                               // heart on fire: VS16, then ZWJ
+        "\uD83C\uDFF4\uDB40\uDC67\uDB40\uDC62\uDB40\uDC73\uDB40\uDC63\uDB40\uDC74\uDB40\uDC7F", // Scotland
+        "R2-D2 \uD83E\uDD16", "e\u0301", "\u00C5ngstr\u00F6m", "\u0928\u092E\u0938\u094D\u0924\u0947"})
+    void ordinary_names_in_any_script_and_emoji_sequences_are_accepted(String name) {
+        var created = service.sendJson("POST", "/v1/robots", new JsonObject().put("name", name).encode());
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        assertThat(new JsonObject(created.body()).getString("name"))
+                .isEqualTo(java.text.Normalizer.normalize(name, java.text.Normalizer.Form.NFC));
+    }
+
     @Test
     void names_are_stored_in_nfc_and_counted_in_code_points_after_trimming() {
         var decomposed = service.sendJson("POST", "/v1/robots", "{\"name\": \"\\u00A0Robe\\u0301rt\\u00A0\"}");

@@ -1,0 +1,94 @@
+package dev.robots.docs;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.JarURLConnection;
+import java.net.URLConnection;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.HexFormat;
+
+/**
+ * A file of the jar as the docs routes serve it, with validators that stay the same for as long as the file does: an
+ * ETag from its bytes and {@code Last-Modified} from its own time in the jar. Served through Vert.x's StaticHandler,
+ * the webjar's files said {@code Last-Modified} = when this process first extracted them, which moved with each start
+ * and differed between instances, so a client's copy never revalidated; the other files had no validator at all.
+ *
+ * @param lastModified the file's time, whole seconds (HTTP dates have no finer unit), or null when the jar has none
+ */
+record Resource(Buffer body, String etag, Instant lastModified) {
+    static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
+
+    /** Thrown when the jar has no file of that name: a 404, not a bug. */
+    static final class Missing extends RuntimeException {
+        Missing(String name) {
+            super("the jar has no " + name, null, false, false);
+        }
+    }
+
+    /** Reads {@code name} from the class path; blocking. */
+    static Resource read(String name) throws IOException {
+        var url = Resource.class.getClassLoader().getResource(name);
+        if (url == null) {
+            throw new Missing(name);
+        }
+        URLConnection connection = url.openConnection();
+        long time = connection instanceof JarURLConnection jar ? jar.getJarEntry().getTime()
+                : connection.getLastModified();
+        byte[] bytes;
+        try (InputStream in = connection.getInputStream()) {
+            bytes = in.readAllBytes();
+        }
+        return new Resource(Buffer.buffer(bytes), etagOf(bytes),
+                time > 0 ? Instant.ofEpochMilli(time).truncatedTo(ChronoUnit.SECONDS) : null);
+    }
+
+    private static String etagOf(byte[] bytes) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(bytes);
+            return "\"" + HexFormat.of().formatHex(digest, 0, 12) + "\"";
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    String lastModifiedHeader() {
+        return HTTP_DATE.format(lastModified);
+    }
+
+    /**
+     * Whether the client's copy is this one (RFC 9110 section 13.2.2): {@code If-None-Match} when it is sent (weak
+     * comparison, {@code *} too), else {@code If-Modified-Since}; a date that cannot be read is ignored, as the RFC says.
+     */
+    boolean notModifiedFor(HttpServerRequest request) {
+        var noneMatch = request.headers().getAll("If-None-Match");
+        if (!noneMatch.isEmpty()) {
+            for (String value : noneMatch) {
+                for (String item : value.split(",")) {
+                    String tag = item.strip();
+                    if (tag.equals("*") || (tag.startsWith("W/") ? tag.substring(2) : tag).equals(etag)) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+        String since = request.getHeader("If-Modified-Since");
+        if (since == null || lastModified == null) {
+            return false;
+        }
+        try {
+            return !lastModified.isAfter(ZonedDateTime.parse(since.strip(), HTTP_DATE).toInstant());
+        } catch (DateTimeParseException unreadable) {
+            return false;
+        }
+    }
+}
