@@ -47,7 +47,8 @@ public final class CountFlusher {
     private final Consumer<LongLongMap> flushed;
     private final int chunkSize;
 
-    private LongLongMap ready = new LongLongMap();
+    /** Sums taken from the counter and not yet cut into chunks; emptied and reused, not replaced (see ReferenceCounter). */
+    private final LongLongMap ready = new LongLongMap();
     /** Chunks cut from earlier sums and not yet confirmed, the first being the one in flight or to retry. */
     private final ArrayDeque<Chunk> chunks = new ArrayDeque<>();
     private int failures;
@@ -95,7 +96,8 @@ public final class CountFlusher {
         Gauge.builder("robots.references.pending", this, CountFlusher::pending)
                 .description("References recorded and not yet written to the database").register(meters);
         Gauge.builder("robots.references.memory", this, CountFlusher::memoryBytes).baseUnit("bytes")
-                .description("Memory held by reference sums not yet written to the database").register(meters);
+                .description("Memory held for reference sums: those not yet written to the database, and the "
+                        + "emptied maps kept for the next ones").register(meters);
     }
 
     public void start() {
@@ -108,7 +110,7 @@ public final class CountFlusher {
 
     private void schedule(Duration delay) {
         timer = vertx.setTimer(Math.max(1, delay.toMillis()), t -> {
-            collect(counter.takeDue());
+            collect(counter.takeDue(ready));
             flushing = flushOnce();
             flushing.onComplete(done -> {
                 if (!stopping) {
@@ -123,9 +125,9 @@ public final class CountFlusher {
         return Duration.ofMillis(Math.min(millis, Math.max(interval.toMillis(), MAX_BACKOFF.toMillis())));
     }
 
-    private void collect(LongLongMap sums) {
-        ready.addAll(sums);
-        taken += sums.total();
+    /** {@code references} more were added to {@code ready}. */
+    private void collect(long references) {
+        taken += references;
         takenBytes = ready.bytes() + chunkBytes();
     }
 
@@ -138,7 +140,7 @@ public final class CountFlusher {
         // memory stays bounded by the robots touched, not by the time the outage lasts.
         if (chunks.isEmpty() && !ready.isEmpty()) {
             cut(ready);
-            ready = new LongLongMap();
+            ready.clear();
         }
         if (chunks.isEmpty()) {
             return Future.succeededFuture();
@@ -217,7 +219,7 @@ public final class CountFlusher {
     }
 
     private void finalFlush(long until, Promise<Void> done) {
-        collect(counter.takeAll());
+        collect(counter.takeAll(ready));
         if (chunks.isEmpty() && ready.isEmpty()) {
             done.complete();
             return;

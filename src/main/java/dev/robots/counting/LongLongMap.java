@@ -42,6 +42,22 @@ public final class LongLongMap {
         }
     }
 
+    /**
+     * Empties the map for reuse. The arrays stay, sized for what it held, unless they are more than eight times that:
+     * a map that once held a burst (an outage's backlog) gives the memory back.
+     */
+    public void clear() {
+        if (keys.length > 8 * Math.max(MIN_CAPACITY, size)) {
+            int capacity = Integer.highestOneBit(Math.max(MIN_CAPACITY, size) * 2 - 1) << 1;
+            keys = new long[capacity];
+            values = new long[capacity];
+        } else {
+            // A free slot is a zero key; its value is written with the key.
+            Arrays.fill(keys, 0);
+        }
+        size = 0;
+    }
+
     /** Adds every sum of {@code other} to this one. */
     public void addAll(LongLongMap other) {
         other.forEach(this::add);

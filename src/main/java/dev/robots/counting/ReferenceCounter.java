@@ -1,5 +1,6 @@
 package dev.robots.counting;
 
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.LongSupplier;
 
@@ -11,11 +12,18 @@ import java.util.function.LongSupplier;
  * after they were recorded), so memory is bounded by robots × slots, not by requests. A slot is removed and sealed
  * before it is read; a recorder that still holds the sealed slot records into a fresh one instead, so no reference
  * is lost between the two.
+ *
+ * <p>A taken slot's map, emptied, serves a later slot. Each slot lives about a flush interval, long enough to outlive
+ * several young collections under load and be promoted; a new map per slot (and its growth by doubling) made the
+ * counting path most of the garbage the old generation filled with under the 1M-robot bench (GC log: the heap after
+ * collections grew ~10 MB/s with the flusher on, and the service's RSS was 349 MiB against 230 MiB with it off).
  */
 public final class ReferenceCounter {
     static final long SLOT_MS = 100;
 
     private final ConcurrentSkipListMap<Long, Slot> slots = new ConcurrentSkipListMap<>();
+    /** Emptied maps of taken slots; at most as many as slots were ever open at once. */
+    private final ConcurrentLinkedQueue<LongLongMap> spares = new ConcurrentLinkedQueue<>();
     private final LongSupplier clock;
     private final long delayMs;
 
@@ -34,28 +42,36 @@ public final class ReferenceCounter {
         // A slot is sealed only after its removal, so a retry finds or makes a fresh one.
         boolean recorded;
         do {
-            recorded = slots.computeIfAbsent(slot, key -> new Slot()).add(robotId);
+            recorded = slots.computeIfAbsent(slot, key -> new Slot(spares.poll())).add(robotId);
         } while (!recorded);
     }
 
-    /** Takes the sums that are due now (their delay has passed). */
-    LongLongMap takeDue() {
-        return take(Math.floorDiv(clock.getAsLong(), SLOT_MS));
+    /** Adds the sums that are due now (their delay has passed) to {@code into}; returns how many references. */
+    long takeDue(LongLongMap into) {
+        return take(Math.floorDiv(clock.getAsLong(), SLOT_MS), into);
     }
 
-    /** Takes every sum, due or not: at shutdown the seed's demonstration delay gives way to not losing counts. */
-    LongLongMap takeAll() {
-        return take(Long.MAX_VALUE);
+    /**
+     * Adds every sum, due or not, to {@code into}; returns how many references. At shutdown the seed's demonstration
+     * delay gives way to not losing counts.
+     */
+    long takeAll(LongLongMap into) {
+        return take(Long.MAX_VALUE, into);
     }
 
-    private LongLongMap take(long lastSlot) {
-        var sums = new LongLongMap();
+    private long take(long lastSlot, LongLongMap into) {
+        long taken = 0;
         for (var entry = slots.firstEntry(); entry != null && entry.getKey() <= lastSlot; entry = slots.firstEntry()) {
             if (slots.remove(entry.getKey(), entry.getValue())) {
-                sums.addAll(entry.getValue().seal());
+                Slot slot = entry.getValue();
+                LongLongMap sums = slot.seal();
+                taken += slot.total();
+                into.addAll(sums);
+                sums.clear();
+                spares.offer(sums);
             }
         }
-        return sums;
+        return taken;
     }
 
     /** References recorded and not yet taken by the flusher. */
@@ -63,34 +79,44 @@ public final class ReferenceCounter {
         return slots.values().stream().mapToLong(Slot::total).sum();
     }
 
-    /** Bytes held by the sums not yet taken. */
+    /** Bytes held by the sums not yet taken, and by the emptied maps kept for new slots. */
     public long bytes() {
-        return slots.values().stream().mapToLong(Slot::bytes).sum();
+        return slots.values().stream().mapToLong(Slot::bytes).sum()
+                + spares.stream().mapToLong(LongLongMap::bytes).sum();
     }
 
     private static final class Slot {
-        private final LongLongMap sums = new LongLongMap();
+        private LongLongMap sums;
+        private long total;
         private boolean sealed;
+
+        Slot(LongLongMap spare) {
+            sums = spare == null ? new LongLongMap() : spare;
+        }
 
         synchronized boolean add(long robotId) {
             if (sealed) {
                 return false;
             }
             sums.add(robotId, 1);
+            total++;
             return true;
         }
 
+        /** Closes the slot to recorders and hands its map over: the slot keeps no hold on it. */
         synchronized LongLongMap seal() {
             sealed = true;
-            return sums;
+            LongLongMap handed = sums;
+            sums = null;
+            return handed;
         }
 
         synchronized long total() {
-            return sums.total();
+            return total;
         }
 
         synchronized long bytes() {
-            return sums.bytes();
+            return sealed ? 0 : sums.bytes();
         }
     }
 }

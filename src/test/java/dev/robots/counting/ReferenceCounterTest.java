@@ -19,9 +19,9 @@ class ReferenceCounterTest {
         counter.record(1);
 
         assertThat(counter.pending()).isEqualTo(3);
-        assertThat(counter.takeDue().toMap()).isEqualTo(Map.of(1L, 2L, 2L, 1L));
+        assertThat(due(counter)).isEqualTo(Map.of(1L, 2L, 2L, 1L));
         assertThat(counter.pending()).isZero();
-        assertThat(counter.takeDue().isEmpty()).isTrue();
+        assertThat(due(counter).isEmpty()).isTrue();
     }
 
     @Test
@@ -31,9 +31,9 @@ class ReferenceCounterTest {
         counter.record(7);
 
         now.set(21_999);
-        assertThat(counter.takeDue().isEmpty()).isTrue();
+        assertThat(due(counter).isEmpty()).isTrue();
         now.set(22_000);
-        assertThat(counter.takeDue().toMap()).isEqualTo(Map.of(7L, 1L));
+        assertThat(due(counter)).isEqualTo(Map.of(7L, 1L));
     }
 
     @Test
@@ -41,7 +41,7 @@ class ReferenceCounterTest {
         var counter = new ReferenceCounter(60_000, () -> 0);
         counter.record(7);
 
-        assertThat(counter.takeAll().toMap()).isEqualTo(Map.of(7L, 1L));
+        assertThat(all(counter)).isEqualTo(Map.of(7L, 1L));
     }
 
     @Test
@@ -53,8 +53,13 @@ class ReferenceCounterTest {
         var done = new AtomicBoolean();
         try (var pool = Executors.newFixedThreadPool(threads + 1)) {
             var taker = pool.submit(() -> {
+                // One map reused for every take, as the flusher does; the slots' maps are reused by new slots.
+                var into = new LongLongMap();
                 while (!done.get()) {
-                    counter.takeAll().forEach((id, n) -> taken.merge(id, n, Long::sum));
+                    long references = counter.takeAll(into);
+                    assertThat(into.total()).isEqualTo(references);
+                    into.forEach((id, n) -> taken.merge(id, n, Long::sum));
+                    into.clear();
                 }
             });
             var recorders = new java.util.ArrayList<java.util.concurrent.Future<?>>();
@@ -74,10 +79,22 @@ class ReferenceCounterTest {
             }
             taker.get();
         }
-        counter.takeAll().forEach((id, n) -> taken.merge(id, n, Long::sum));
+        all(counter).forEach((id, n) -> taken.merge(id, n, Long::sum));
 
         assertThat(taken.values().stream().mapToLong(Long::longValue).sum()).isEqualTo((long) threads * perThread);
         assertThat(taken).containsOnlyKeys(1L, 2L, 3L, 4L, 5L);
         assertThat(taken.values()).containsOnly((long) threads * perThread / 5);
+    }
+
+    private static Map<Long, Long> due(ReferenceCounter counter) {
+        var into = new LongLongMap();
+        assertThat(counter.takeDue(into)).isEqualTo(into.total());
+        return into.toMap();
+    }
+
+    private static Map<Long, Long> all(ReferenceCounter counter) {
+        var into = new LongLongMap();
+        assertThat(counter.takeAll(into)).isEqualTo(into.total());
+        return into.toMap();
     }
 }
