@@ -254,15 +254,36 @@ public final class Database {
                 return true;
             }
             // The SQL client reports a connection that closed under it, and a pool wait that ran out (DB_TIMEOUT_MS,
-            // every connection busy or stuck), as plain VertxExceptions.
+            // every connection busy or stuck, or logging in to a database that does not answer), as plain
+            // VertxExceptions: "Timeout waiting for connection" for a query on the pool, a bare "Timeout" (a
+            // NoStackTraceThrowable) for a connection asked of it (withConnection, withTransaction).
             if (t instanceof VertxException && t.getMessage() != null && (t.getMessage().startsWith("Connection is ")
-                    || t.getMessage().startsWith("Timeout waiting for connection"))) {
+                    || t.getMessage().startsWith("Timeout waiting for connection")
+                    || t.getMessage().equals("Timeout"))) {
                 return true;
             }
             if (t instanceof PgException pg && isConnectionState(pg.getSqlState())) {
                 return true;
             }
             if (t instanceof SQLException sql && isConnectionState(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether the database gave up a statement itself and rolled its transaction back, a moment's contention rather
+     * than a bug: a statement or lock timeout (PostgreSQL 57014 query_canceled, 55P03 lock_not_available; H2's lock
+     * timeout, HYT00), a deadlock or serialization failure (class 40). Nothing of the transaction is left; the client
+     * should try again shortly.
+     */
+    public static boolean isBusy(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            String state = t instanceof PgException pg ? pg.getSqlState()
+                    : t instanceof SQLException sql ? sql.getSQLState() : null;
+            if (state != null && (state.equals("57014") || state.equals("55P03") || state.equals("HYT00")
+                    || state.startsWith("40"))) {
                 return true;
             }
         }

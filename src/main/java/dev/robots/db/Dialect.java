@@ -1,8 +1,11 @@
 package dev.robots.db;
 
 import io.vertx.core.Future;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
+import io.vertx.sqlclient.Tuple;
 import java.util.function.Function;
 
 /**
@@ -12,6 +15,11 @@ import java.util.function.Function;
 public enum Dialect {
     POSTGRESQL("postgresql"),
     H2("h2");
+
+    /** How much earlier than a request's deadline the database aborts its write. */
+    private static final long DEADLINE_MARGIN_MS = 50;
+    /** H2's default lock timeout, which a session gets back after a request's write. */
+    private static final long H2_LOCK_TIMEOUT_MS = 1000;
 
     private final String migrations;
 
@@ -46,6 +54,64 @@ public enum Dialect {
                                     .transform(rolledBack -> Future.<T>failedFuture(failure)))
                     .eventually(() -> conn.query("SET AUTOCOMMIT TRUE").execute()));
         };
+    }
+
+    /**
+     * Runs {@code work} in one transaction for a request whose deadline {@code gate} holds: it does not begin once
+     * the deadline has passed, the database aborts (and so rolls back) any statement still running or waiting on a
+     * lock when the deadline comes (PostgreSQL's {@code statement_timeout} and {@code lock_timeout}, H2's
+     * {@code LOCK_TIMEOUT}), and it rolls back instead of committing if the deadline came during its work. A failure
+     * of the COMMIT itself that the database did not report (the connection failed or timed out under it) is an
+     * {@link OutcomeUnknown}: the write may have committed. Every other failure means it did not. One such
+     * transaction per request: the gate lets one COMMIT through.
+     */
+    public <T> Future<T> inTransaction(Pool pool, WriteGate gate, Function<SqlConnection, Future<T>> work) {
+        return pool.withConnection(conn -> {
+            long remaining = gate.remainingMillis();
+            // Room for the database's own abort to come back before the request's deadline does.
+            long timeout = remaining < 0 ? 0 : remaining - DEADLINE_MARGIN_MS;
+            if (gate.closed() || (remaining >= 0 && timeout < 1)) {
+                gate.expire();
+                return Future.failedFuture(new WriteGate.Abandoned());
+            }
+            return switch (this) {
+                case POSTGRESQL -> conn.begin().compose(tx -> (timeout == 0 ? Future.succeededFuture()
+                                : conn.preparedQuery("SELECT set_config('statement_timeout', $1, true), "
+                                        + "set_config('lock_timeout', $1, true)").execute(Tuple.of(timeout + "ms")))
+                        .compose(set -> work.apply(conn))
+                        .compose(
+                                result -> commit(tx, gate).map(result),
+                                failure -> tx.rollback().transform(rolledBack -> Future.<T>failedFuture(failure))));
+                // H2's LOCK_TIMEOUT belongs to the session, and SET commits: set before the transaction, reset after.
+                case H2 -> (timeout == 0 ? Future.succeededFuture()
+                                : conn.query("SET LOCK_TIMEOUT " + timeout).execute())
+                        .compose(set -> conn.query("SET AUTOCOMMIT FALSE").execute())
+                        .compose(begun -> work.apply(conn))
+                        .compose(
+                                result -> gate.startCommit()
+                                        ? conn.query("COMMIT").execute()
+                                                .recover(failure -> Future.failedFuture(new OutcomeUnknown(failure)))
+                                                .map(result)
+                                        : conn.query("ROLLBACK").execute().transform(rolledBack ->
+                                                Future.<T>failedFuture(new WriteGate.Abandoned())),
+                                failure -> conn.query("ROLLBACK").execute()
+                                        .transform(rolledBack -> Future.<T>failedFuture(failure)))
+                        .eventually(() -> conn.query("SET AUTOCOMMIT TRUE").execute()
+                                .compose(reset -> conn.query("SET LOCK_TIMEOUT " + H2_LOCK_TIMEOUT_MS).execute()));
+            };
+        });
+    }
+
+    /**
+     * The COMMIT of a PostgreSQL write, if the deadline has not come first. PostgreSQL's own refusal (an error it
+     * reports, a {@link PgException}) means the transaction rolled back; any other failure leaves the outcome unknown.
+     */
+    private static Future<Void> commit(Transaction tx, WriteGate gate) {
+        if (!gate.startCommit()) {
+            return tx.rollback().transform(rolledBack -> Future.failedFuture(new WriteGate.Abandoned()));
+        }
+        return tx.commit().recover(failure -> Future.failedFuture(
+                failure instanceof PgException ? failure : new OutcomeUnknown(failure)));
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.robots.http;
 
 import dev.robots.config.Config;
+import dev.robots.db.WriteGate;
 import dev.robots.observability.Rejection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
@@ -9,6 +10,7 @@ import io.vertx.ext.web.handler.CorsHandler;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
 
 /**
  * Limits that keep an instance answering under overload and from browsers it does not know, for every request
@@ -19,7 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * origins in {@code CORS_ORIGINS} only.
  */
 public final class Guards {
+    private static final Logger LOG = Logger.getLogger(Guards.class.getName());
     private static final Set<String> PROBES = Set.of("/healthz", "/readyz");
+    private static final Set<HttpMethod> READS = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS);
+    private static final String WRITE_GATE = "robots.writeGate";
 
     private final Config config;
     private final AtomicInteger inProgress;
@@ -71,13 +76,34 @@ public final class Guards {
 
     /** The request's deadline. */
     private void deadline(RoutingContext ctx) {
-        long timer = ctx.vertx().setTimer(config.requestTimeout().toMillis(), fired -> expire(ctx));
+        long timeoutMs = config.requestTimeout().toMillis();
+        if (!READS.contains(ctx.request().method())) {
+            ctx.put(WRITE_GATE, WriteGate.within(timeoutMs));
+        }
+        long timer = ctx.vertx().setTimer(timeoutMs, fired -> expire(ctx));
         ctx.addEndHandler(ended -> ctx.vertx().cancelTimer(timer));
         ctx.next();
     }
 
+    /**
+     * The write gate of a request: its one write transaction goes through it
+     * ({@link dev.robots.db.Dialect#inTransaction(io.vertx.sqlclient.Pool, WriteGate, java.util.function.Function)}),
+     * so that the deadline's answer never says "try again" for a write that may still commit.
+     */
+    public static WriteGate writeGate(RoutingContext ctx) {
+        WriteGate gate = ctx.get(WRITE_GATE);
+        return gate != null ? gate : WriteGate.unbounded();
+    }
+
     private void expire(RoutingContext ctx) {
         if (ctx.response().ended()) {
+            return;
+        }
+        WriteGate gate = ctx.get(WRITE_GATE);
+        if (gate != null && !gate.expire()) {
+            // The write's COMMIT is on its way: answering 503 now would say it did not happen when it may have. Its
+            // own answer comes once the database tells; if that takes as long again, the answer says we do not know.
+            ctx.vertx().setTimer(config.requestTimeout().toMillis(), fired -> outcomeUnknown(ctx));
             return;
         }
         if (Problems.bodyPending(ctx.request())) {
@@ -86,9 +112,21 @@ public final class Guards {
                     .formatted(config.requestTimeout().toMillis())));
             return;
         }
-        // Almost always waiting for the database.
+        // Almost always waiting for the database. A write has not committed and now never will (its gate is closed).
         Rejection.TIMEOUT.mark(ctx);
-        Problems.send(ctx, new Problem(503, "The request took too long; try again shortly.",
+        Problems.send(ctx, new Problem(503, gate == null ? "The request took too long; try again shortly."
+                : "The request took too long; nothing was changed. Try again shortly.",
                 Map.of("Retry-After", Problems.RETRY_AFTER_SECONDS)));
+    }
+
+    private void outcomeUnknown(RoutingContext ctx) {
+        if (ctx.response().ended()) {
+            return;
+        }
+        LOG.warning(() -> "%s %s [request %s]: the database did not confirm the write's commit within %d ms after "
+                .formatted(ctx.request().method(), ctx.request().path(), RequestIds.of(ctx),
+                        config.requestTimeout().toMillis())
+                + "the deadline; answered 504, the outcome is unknown");
+        Problems.send(ctx, Problems.outcomeUnknown());
     }
 }

@@ -2,6 +2,8 @@ package dev.robots.http;
 
 import dev.robots.config.Config;
 import dev.robots.db.Database;
+import dev.robots.db.OutcomeUnknown;
+import dev.robots.db.WriteGate;
 import dev.robots.observability.Rejection;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
@@ -79,6 +81,23 @@ public final class Problems {
             // Netty's HTTP decoder failed on the body as it came in (a malformed chunk size, say): the client's doing.
             return Problem.badRequest("The request body could not be read: its framing (a chunk size, say) is malformed.");
         }
+        if (failure instanceof OutcomeUnknown) {
+            logUnavailable(ctx, failure);
+            return outcomeUnknown();
+        }
+        if (failure instanceof WriteGate.Abandoned) {
+            // Answered already by the deadline, unless the deadline was too close to begin the write.
+            Rejection.TIMEOUT.mark(ctx);
+            return new Problem(503, "The request took too long; nothing was changed. Try again shortly.",
+                    Map.of("Retry-After", RETRY_AFTER_SECONDS));
+        }
+        if (failure != null && Database.isBusy(failure)) {
+            // The database aborted the statement (a lock held too long elsewhere, the request's deadline near) and
+            // the transaction rolled back.
+            Rejection.TIMEOUT.mark(ctx);
+            return new Problem(503, "The database could not do it in time (a lock held elsewhere, or a slow query); "
+                    + "nothing was changed. Try again shortly.", Map.of("Retry-After", RETRY_AFTER_SECONDS));
+        }
         if (failure != null && Database.isUnavailable(failure)) {
             logUnavailable(ctx, failure);
             Rejection.DATABASE.mark(ctx);
@@ -94,6 +113,16 @@ public final class Problems {
         LOG.log(Level.SEVERE, "Unexpected failure of %s %s [request %s]".formatted(
                 ctx.request().method(), ctx.request().path(), requestId), failure);
         return new Problem(500, "Something went wrong on our side; the request id is " + requestId + ".");
+    }
+
+    /**
+     * The answer to a write whose COMMIT the database never confirmed: it may have been applied. Not "try again": a
+     * retry without an Idempotency-Key could apply it twice.
+     */
+    static Problem outcomeUnknown() {
+        return new Problem(504, "The database did not confirm the write in time, so it may or may not have been "
+                + "applied. Read the resource to find out before sending it again; a write sent with an "
+                + "Idempotency-Key can be retried with the same key, which answers its outcome instead of repeating it.");
     }
 
     /**

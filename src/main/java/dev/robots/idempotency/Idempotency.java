@@ -1,7 +1,10 @@
 package dev.robots.idempotency;
 
 import dev.robots.db.Dialect;
+import dev.robots.db.OutcomeUnknown;
 import dev.robots.db.Timestamps;
+import dev.robots.db.WriteGate;
+import dev.robots.http.Guards;
 import dev.robots.http.Problem;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -74,13 +77,14 @@ public final class Idempotency {
      */
     public Future<Reply> execute(RoutingContext ctx, Function<SqlConnection, Future<Reply>> write) {
         String key = key(ctx);
+        WriteGate gate = Guards.writeGate(ctx);
         if (key == null) {
-            return dialect.inTransaction(pool, write);
+            return dialect.inTransaction(pool, gate, write);
         }
         var attempt = new Attempt(owner(ctx), key, fingerprint(ctx), UUID.randomUUID().toString());
         return claim(attempt, 3).compose(claimed -> claimed != null
                 ? Future.succeededFuture(claimed)
-                : run(attempt, write));
+                : run(attempt, gate, write));
     }
 
     /** The key of a request, or null; a 400 problem when it is not 1-255 visible ASCII characters. */
@@ -159,9 +163,13 @@ public final class Idempotency {
                         : claim(attempt, triesLeft - 1));
     }
 
-    /** The write and its stored answer in one transaction; the key released if the write fails. */
-    private Future<Reply> run(Attempt attempt, Function<SqlConnection, Future<Reply>> write) {
-        return dialect.inTransaction(pool, conn -> write.apply(conn).compose(reply -> {
+    /**
+     * The write and its stored answer in one transaction; the key released if the write fails, and kept if its
+     * outcome is unknown: then a retry with the key finds the stored answer if the write committed, or takes the key
+     * over once its lock runs out if it did not.
+     */
+    private Future<Reply> run(Attempt attempt, WriteGate gate, Function<SqlConnection, Future<Reply>> write) {
+        return dialect.inTransaction(pool, gate, conn -> write.apply(conn).compose(reply -> {
                     var params = new HashMap<String, Object>();
                     params.put("owner", attempt.owner());
                     params.put("key", attempt.key());
@@ -181,7 +189,9 @@ public final class Idempotency {
                                             + "in progress elsewhere; retry shortly.").formatted(attempt.key()),
                                             Map.of("Retry-After", "1"))));
                 }))
-                .recover(failure -> release(attempt).transform(released -> Future.failedFuture(failure)));
+                .recover(failure -> failure instanceof OutcomeUnknown
+                        ? Future.failedFuture(failure)
+                        : release(attempt).transform(released -> Future.failedFuture(failure)));
     }
 
     private Future<Void> release(Attempt attempt) {

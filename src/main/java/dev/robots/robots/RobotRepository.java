@@ -5,7 +5,6 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.SqlResult;
 import io.vertx.sqlclient.templates.RowMapper;
 import io.vertx.sqlclient.templates.SqlTemplate;
 import java.util.ArrayList;
@@ -20,9 +19,6 @@ final class RobotRepository {
 
     private final SqlTemplate<Map<String, Object>, RowSet<Robot>> findAll;
     private final SqlTemplate<Map<String, Object>, RowSet<Robot>> page;
-    private final SqlTemplate<Map<String, Object>, RowSet<Robot>> create;
-    private final SqlTemplate<Map<String, Object>, RowSet<Robot>> rename;
-    private final SqlTemplate<Map<String, Object>, SqlResult<Void>> delete;
     private final Dialect dialect;
 
     RobotRepository(Pool pool, Dialect dialect) {
@@ -32,14 +28,6 @@ final class RobotRepository {
         page = SqlTemplate.forQuery(pool,
                         "SELECT " + Robot.COLUMNS + " FROM robots WHERE id > #{after} ORDER BY id LIMIT #{limit}")
                 .mapTo(ROBOT);
-        create = SqlTemplate.forQuery(pool,
-                        dialect.returning("INSERT INTO robots (name) VALUES (#{name})", Robot.COLUMNS))
-                .mapTo(ROBOT);
-        rename = SqlTemplate.forQuery(pool,
-                        dialect.returning("UPDATE robots SET name = #{name}, version = version + 1 WHERE id = #{id}",
-                                Robot.COLUMNS))
-                .mapTo(ROBOT);
-        delete = SqlTemplate.forUpdate(pool, "DELETE FROM robots WHERE id = #{id}");
     }
 
     /** The robots of {@code ids} that exist, in no particular order. */
@@ -50,19 +38,6 @@ final class RobotRepository {
     /** Up to {@code limit} robots with ids above {@code after}, in id order. */
     Future<List<Robot>> page(long after, int limit) {
         return page.execute(Map.of("after", after, "limit", limit)).map(RobotRepository::list);
-    }
-
-    Future<Robot> create(String name) {
-        return create.execute(Map.of("name", name)).map(rows -> rows.iterator().next());
-    }
-
-    Future<Optional<Robot>> rename(long id, String name) {
-        return rename.execute(Map.of("id", id, "name", name)).map(RobotRepository::first);
-    }
-
-    /** Whether there was such a robot. */
-    Future<Boolean> delete(long id) {
-        return delete.execute(Map.of("id", id)).map(result -> result.rowCount() > 0);
     }
 
     /** Creates a robot on {@code client} (a transaction's connection, say). */
@@ -93,6 +68,7 @@ final class RobotRepository {
                 .map(RobotRepository::first);
     }
 
+    /** Whether there was such a robot. */
     Future<Boolean> delete(SqlClient conn, long id) {
         return SqlTemplate.forUpdate(conn, "DELETE FROM robots WHERE id = #{id}")
                 .execute(Map.of("id", id))

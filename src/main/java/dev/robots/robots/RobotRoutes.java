@@ -4,6 +4,7 @@ import dev.robots.background.BackgroundTask;
 import dev.robots.background.BackgroundTasks;
 import dev.robots.config.Config;
 import dev.robots.counting.ReferenceCounter;
+import dev.robots.http.Guards;
 import dev.robots.http.Preconditions;
 import dev.robots.http.Problem;
 import dev.robots.http.Problems;
@@ -130,11 +131,14 @@ public final class RobotRoutes {
                 .onFailure(ctx::fail);
     }
 
-    /** With If-Match, the ETag is compared under the row's lock, in the rename's transaction. */
+    /**
+     * With If-Match, the ETag is compared under the row's lock, in the rename's transaction; the current name again
+     * is a 200 that changes nothing.
+     */
     private void renameRobot(RoutingContext ctx) {
         long id = RobotRequests.id(ctx);
         String name = RobotRequests.name(ctx);
-        robots.rename(id, name, Preconditions.of(ctx))
+        robots.rename(id, name, Preconditions.of(ctx), Guards.writeGate(ctx))
                 .map(robot -> robot.orElseThrow(() -> missing(id)))
                 .onSuccess(robot -> {
                     ctx.response().putHeader(ETAG, robot.etag());
@@ -147,7 +151,7 @@ public final class RobotRoutes {
     private void deleteRobot(RoutingContext ctx) {
         long id = RobotRequests.id(ctx);
         RobotRequests.requireNoBody(ctx);
-        robots.delete(id, Preconditions.of(ctx))
+        robots.delete(id, Preconditions.of(ctx), Guards.writeGate(ctx))
                 .compose(deleted -> deleted ? Future.succeededFuture() : Future.failedFuture(missing(id)))
                 .onSuccess(deleted -> ctx.response().setStatusCode(204).end())
                 .onFailure(ctx::fail);

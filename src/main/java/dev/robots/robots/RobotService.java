@@ -1,6 +1,7 @@
 package dev.robots.robots;
 
 import dev.robots.db.Dialect;
+import dev.robots.db.WriteGate;
 import dev.robots.http.Preconditions;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
@@ -56,32 +57,35 @@ public final class RobotService {
     }
 
     /**
-     * Renames robot {@code id}; with a {@code condition} (If-Match) only if its ETag matches, read under the row's
-     * lock in the rename's transaction, or a 412 problem with the current ETag. Empty when there is no such robot.
+     * Renames robot {@code id}, in a transaction under the request's {@code gate}, with its row locked: with a
+     * {@code condition} (If-Match) only if its ETag matches, or a 412 problem with the current ETag. A name that is
+     * the robot's already changes nothing (no new version, no announcement to other instances) and answers the robot
+     * as it is. Empty when there is no such robot.
      */
-    Future<Optional<Robot>> rename(long id, String name, Preconditions condition) {
-        Future<Optional<Robot>> renamed = condition == null
-                ? robots.rename(id, name)
-                : dialect.inTransaction(pool, conn -> robots.lock(conn, id).compose(current -> {
+    Future<Optional<Robot>> rename(long id, String name, Preconditions condition, WriteGate gate) {
+        return dialect.inTransaction(pool, gate, conn -> robots.lock(conn, id).compose(current -> {
                     checked(current, condition);
-                    return current.isEmpty() ? Future.succeededFuture(current) : robots.rename(conn, id, name);
-                }));
-        return renamed.andThen(done -> cache.invalidate(id));
+                    if (current.isEmpty() || current.get().name().equals(name)) {
+                        return Future.succeededFuture(current);
+                    }
+                    return robots.rename(conn, id, name).onSuccess(renamed -> cache.invalidate(id));
+                }))
+                .onFailure(failed -> cache.invalidate(id));
     }
 
-    /** Deletes robot {@code id}, under {@code condition} as {@link #rename}; whether there was such a robot. */
-    Future<Boolean> delete(long id, Preconditions condition) {
-        Future<Boolean> deleted = condition == null
-                ? robots.delete(id)
-                : dialect.inTransaction(pool, conn -> robots.lock(conn, id).compose(current -> {
-                    checked(current, condition);
-                    return current.isEmpty() ? Future.succeededFuture(false) : robots.delete(conn, id);
-                }));
-        return deleted.andThen(done -> cache.invalidate(id));
+    /** Deletes robot {@code id}, under {@code condition} and {@code gate} as {@link #rename}; whether there was one. */
+    Future<Boolean> delete(long id, Preconditions condition, WriteGate gate) {
+        return dialect.inTransaction(pool, gate, conn -> condition == null
+                        ? robots.delete(conn, id)
+                        : robots.lock(conn, id).compose(current -> {
+                            checked(current, condition);
+                            return current.isEmpty() ? Future.succeededFuture(false) : robots.delete(conn, id);
+                        }))
+                .andThen(done -> cache.invalidate(id));
     }
 
     private static void checked(Optional<Robot> current, Preconditions condition) {
-        if (current.isPresent() && !condition.matches(current.get().etag())) {
+        if (condition != null && current.isPresent() && !condition.matches(current.get().etag())) {
             throw Preconditions.failed(current.get().etag());
         }
     }

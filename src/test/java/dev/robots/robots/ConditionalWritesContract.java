@@ -37,6 +37,22 @@ abstract class ConditionalWritesContract {
     }
 
     @Test
+    void a_rename_to_the_current_name_changes_nothing_and_keeps_the_etag() {
+        var created = service.sendJson("POST", "/v1/robots", "{\"name\": \"same\"}");
+        long id = new JsonObject(created.body()).getLong("id");
+        for (int i = 0; i < 2; i++) {
+            var unchanged = service.sendJson("PATCH", "/v1/robots/" + id, "{\"name\": \" same \"}");
+            assertThat(unchanged.statusCode()).as(unchanged.body()).isEqualTo(200);
+            assertThat(unchanged.headers().firstValue("ETag")).hasValue("\"0\"");
+            assertThat(new JsonObject(unchanged.body()).getString("name")).isEqualTo("same");
+        }
+        assertThat(patch(id, "\"0\"", "same").headers().firstValue("ETag")).hasValue("\"0\"");
+        assertThat(service.get("/v1/robots/" + id).headers().firstValue("ETag")).hasValue("\"0\"");
+        // A real rename still moves it, once.
+        assertThat(patch(id, "\"0\"", "other").headers().firstValue("ETag")).hasValue("\"1\"");
+    }
+
+    @Test
     void a_patch_whose_if_match_does_not_match_is_a_412_with_the_current_etag_and_changes_nothing() {
         var created = service.sendJson("POST", "/v1/robots", "{\"name\": \"kept\"}");
         long id = new JsonObject(created.body()).getLong("id");
