@@ -302,17 +302,16 @@ public final class RobotRequests {
      * Whether no entity tag of an {@code If-None-Match} header matches {@code etag} (RFC 9110 13.1.2: weak
      * comparison, so {@code W/"3-1502"} matches; {@code *} matches any robot). No header: nothing matches.
      */
-    static boolean noneMatch(String ifNoneMatch, String etag) {
-        if (ifNoneMatch == null) {
-            return true;
-        }
-        for (String tag : ifNoneMatch.split(",")) {
-            String candidate = tag.strip();
-            if (candidate.startsWith("W/")) {
-                candidate = candidate.substring(2);
-            }
-            if (candidate.equals("*") || candidate.equals(etag)) {
-                return false;
+    static boolean noneMatch(List<String> ifNoneMatch, String etag) {
+        for (String line : ifNoneMatch) {
+            for (String tag : line.split(",")) {
+                String candidate = tag.strip();
+                if (candidate.startsWith("W/")) {
+                    candidate = candidate.substring(2);
+                }
+                if (candidate.equals("*") || candidate.equals(etag)) {
+                    return false;
+                }
             }
         }
         return true;
