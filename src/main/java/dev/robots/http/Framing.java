@@ -77,8 +77,12 @@ public final class Framing {
         long headTimeoutNanos = headTimeout.toNanos();
         return server
                 .connectionHandler(connection -> strictDecoder(connection, options, headTimeoutNanos))
-                .invalidRequestHandler(Framing::refuse)
+                .invalidRequestHandler(request -> {
+                    HttpDate.put(request.response());
+                    refuse(request);
+                })
                 .requestHandler(request -> {
+                    HttpDate.put(request.response()); // every answer, whichever handler gives it
                     String path = request.path();
                     if (path != null && path.startsWith("/")) {
                         router.handle(request);
