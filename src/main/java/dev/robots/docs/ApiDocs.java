@@ -1,18 +1,23 @@
 package dev.robots.docs;
 
+import dev.robots.http.HttpDate;
 import dev.robots.http.Problem;
 import dev.robots.http.Problems;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -54,20 +59,37 @@ public final class ApiDocs {
         readOnly(router, "/openapi.json", ctx -> send(ctx, "openapi/openapi.json", "application/json"));
         readOnly(router, "/docs", this::page);
         readOnly(router, "/docs/init.js", ctx -> send(ctx, "docs/init.js", "text/javascript; charset=utf-8"));
-        readOnly(router, "/docs/swagger-ui/*", this::asset);
+        // StaticHandler passes a file it does not have (another version's) to the next handler: a 404 problem, not
+        // the 405 of the route behind.
+        readOnly(router, "/docs/swagger-ui/*", this::asset, ApiDocs::nothingThere);
     }
 
-    private static void readOnly(Router router, String path, Handler<RoutingContext> handler) {
-        router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD).handler(handler);
+    @SafeVarargs
+    private static void readOnly(Router router, String path, Handler<RoutingContext>... handlers) {
+        var route = router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD);
+        for (var handler : handlers) {
+            route.handler(handler);
+        }
         Problems.methodNotAllowed(router, path, "GET, HEAD");
+    }
+
+    private static void nothingThere(RoutingContext ctx) {
+        Problems.send(ctx, Problem.notFound("There is nothing at %s.".formatted(ctx.request().path())));
     }
 
     /** The webjar's versioned files; made on first use, so the start does not wait. */
     private void asset(RoutingContext ctx) {
         if (!ASSETS.matcher(ctx.request().path()).matches()) {
-            Problems.send(ctx, Problem.notFound("There is nothing at %s.".formatted(ctx.request().path())));
+            nothingThere(ctx);
             return;
         }
+        if (ctx.request().headers().contains("If-Range")) {
+            // StaticHandler answers a Range with a 206 whatever If-Range says, though a validator that does not match
+            // asks for the whole file (RFC 9110 section 13.1.5). A server may ignore Range (section 14.2), and these
+            // files are a few hundred KiB: with If-Range, the whole file.
+            ctx.request().headers().remove("Range");
+        }
+        ctx.addHeadersEndHandler(v -> imfFixdates(ctx.response()));
         // StaticHandler names the type only on a GET; a HEAD must carry the same headers (RFC 9110 §9.3.2).
         ctx.response().putHeader("Content-Type",
                 ctx.request().path().endsWith(".css") ? "text/css;charset=UTF-8" : "text/javascript;charset=UTF-8");
@@ -76,6 +98,19 @@ public final class ApiDocs {
                     .setDirectoryListing(false);
         }
         assets.handle(ctx);
+    }
+
+    /**
+     * StaticHandler's {@code Date} and {@code Last-Modified} come from java.time's RFC 1123 form, whose one-digit day
+     * ({@code Tue, 1 Dec 2026}) is not an IMF-fixdate (RFC 9110 section 5.6.7): both restated in it.
+     */
+    private static void imfFixdates(HttpServerResponse response) {
+        HttpDate.put(response);
+        String modified = response.headers().get(HttpHeaders.LAST_MODIFIED);
+        if (modified != null) {
+            response.headers().set(HttpHeaders.LAST_MODIFIED,
+                    HttpDate.format(Instant.from(DateTimeFormatter.RFC_1123_DATE_TIME.parse(modified))));
+        }
     }
 
     private void page(RoutingContext ctx) {
