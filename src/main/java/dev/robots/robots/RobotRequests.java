@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import dev.robots.http.MediaType;
 import dev.robots.http.Problem;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
@@ -29,16 +30,6 @@ public final class RobotRequests {
 
     /** A whole number without sign or leading zeros: one spelling per id, so one URL per robot. */
     private static final Pattern DIGITS = Pattern.compile("0|[1-9][0-9]{0,18}");
-    /**
-     * {@code application/json}, with no parameter but {@code charset=utf-8}. Other {@code +json} types are refused
-     * rather than read as if they were plain JSON: {@code application/merge-patch+json} or
-     * {@code application/json-patch+json} mean something else for a PATCH, and this service implements neither.
-     */
-    private static final Pattern JSON_TYPE =
-            Pattern.compile("application/json(?:\\s*;\\s*charset=\"?utf-8\"?)?\\s*", Pattern.CASE_INSENSITIVE);
-    /** The seed's form type, with no parameter but {@code charset=utf-8}. */
-    private static final Pattern FORM_TYPE = Pattern.compile(
-            "application/x-www-form-urlencoded(?:\\s*;\\s*charset=\"?utf-8\"?)?\\s*", Pattern.CASE_INSENSITIVE);
     /**
      * Characters that show nothing (or nothing but space) on their own, beyond the Unicode whitespace and format
      * categories: Hangul fillers, the Braille blank, the combining grapheme joiner and variation selectors. A name of
@@ -121,8 +112,8 @@ public final class RobotRequests {
 
     /** {@code robot_id} of the seed's form {@code POST /v1/robots/repair}. */
     public static long formRobotId(RoutingContext ctx) {
-        String type = ctx.request().getHeader("Content-Type");
-        if (type == null || !FORM_TYPE.matcher(type).matches()) {
+        // The seed's form type, with no parameter but charset=utf-8.
+        if (!MediaType.isUtf8(ctx.request().headers().getAll("Content-Type"), "application/x-www-form-urlencoded")) {
             throw new Problem(415, "Send robot_id as a form, with Content-Type: application/x-www-form-urlencoded.");
         }
         requireIdentityEncoding(ctx);
@@ -167,11 +158,16 @@ public final class RobotRequests {
         return validName(parseName(body));
     }
 
+    /**
+     * {@code application/json}, with no parameter but {@code charset=utf-8}. Other {@code +json} types are refused
+     * rather than read as if they were plain JSON: {@code application/merge-patch+json} or
+     * {@code application/json-patch+json} mean something else for a PATCH, and this service implements neither.
+     */
     private static void requireJson(RoutingContext ctx) {
-        String type = ctx.request().getHeader("Content-Type");
-        if (type == null || !JSON_TYPE.matcher(type).matches()) {
+        List<String> types = ctx.request().headers().getAll("Content-Type");
+        if (!MediaType.isUtf8(types, "application/json")) {
             throw new Problem(415, "Send the robot as JSON, with Content-Type: application/json (got %s)."
-                    .formatted(type == null ? "no Content-Type" : "'" + shorten(type) + "'"));
+                    .formatted(types.isEmpty() ? "no Content-Type" : "'" + shorten(String.join(", ", types)) + "'"));
         }
         requireIdentityEncoding(ctx);
     }
