@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.logging.Level;
+import java.util.regex.Pattern;
 
 /**
  * Every setting of the service, read from the environment in this one place. The README's configuration table lists
@@ -123,7 +124,7 @@ public record Config(
                 reader.choice("ACCESS_LOG", "true", "true", "false").equals("true"),
                 Optional.ofNullable(reader.string("GOOGLE_CLOUD_PROJECT", null)),
                 tokens(reader),
-                reader.list("CORS_ORIGINS"),
+                corsOrigins(reader.list("CORS_ORIGINS")),
                 reader.choice("TRUST_PROXY", env.containsKey("K_SERVICE") ? "true" : "false", "true", "false")
                         .equals("true"),
                 reader.integer("MAX_CONCURRENT_REQUESTS", 1000, 1, 1_000_000),
@@ -161,6 +162,34 @@ public record Config(
         }
         levels.putIfAbsent("", Level.INFO);
         return Collections.unmodifiableMap(levels);
+    }
+
+    /**
+     * An origin as a browser sends it in {@code Origin}: {@code http} or {@code https}, a host (a name, an IPv4 address
+     * or a bracketed IPv6 one) and perhaps a port; nothing after it.
+     */
+    private static final Pattern ORIGIN = Pattern.compile(
+            "https?://(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\\[[0-9a-f:.]+])"
+                    + "(?::([0-9]{1,5}))?");
+
+    /**
+     * {@code CORS_ORIGINS}, each item an origin, lower-cased as browsers serialise it. Vert.x's CORS handler takes
+     * {@code *} for every origin (SECURITY.md: never a wildcard), and {@code null} is what sandboxed frames and
+     * {@code file:} pages send, which any site can produce; an item with a path never equals an {@code Origin} and is
+     * a mistake. Each stops the start, naming the item.
+     */
+    static List<String> corsOrigins(List<String> items) {
+        var origins = new ArrayList<String>();
+        for (String item : items) {
+            String origin = item.toLowerCase(Locale.ROOT);
+            var matcher = ORIGIN.matcher(origin);
+            if (!matcher.matches() || matcher.group(1) != null && Integer.parseInt(matcher.group(1)) > 65535) {
+                throw new ConfigurationError(("CORS_ORIGINS: '%s' is not an origin; give scheme://host[:port] items "
+                        + "(http or https, no path, no wildcard, not null), comma-separated").formatted(item));
+            }
+            origins.add(origin);
+        }
+        return List.copyOf(origins);
     }
 
     /** The shortest bearer token accepted: shorter ones are guessable, or a mistake (a word of a comment). */

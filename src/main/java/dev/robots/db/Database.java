@@ -28,6 +28,7 @@ import java.util.logging.Logger;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.output.MigrateResult;
+import org.flywaydb.core.internal.exception.sqlExceptions.FlywaySqlUnableToConnectToDbException;
 
 /**
  * The schema and the connection pools. {@link #connect} makes a small pool for background work; {@link #migrate}
@@ -130,22 +131,26 @@ public final class Database {
     }
 
     /**
-     * A database that does not exist (SQLSTATE 3D000) or a login PostgreSQL refuses (class 28) is a mistake in
-     * {@code DATABASE_URL}, and an address where nothing answers (class 08) one or a database that is down: one line
-     * that says so, with PostgreSQL's own first line (it names the
-     * database or the user, never the password), instead of Flyway's page of text.
+     * A connection PostgreSQL refuses is a mistake in {@code DATABASE_URL}: a database that does not exist (SQLSTATE
+     * 3D000), a login it refuses (class 28), a setting in {@code ?options=} it cannot take ({@code -c
+     * statement_timeout=abc}: 22023; an unknown one: 42704), whatever else it answers a new connection with; an
+     * address where nothing answers (class 08) is one too, or a database that is down. One line that says so, with
+     * PostgreSQL's own first line (it names the database, the user or the setting, never the password), instead of
+     * Flyway's page of text. A failure once connected (a migration's) is not the URL's, and keeps its stack trace.
      */
     private static Optional<ConfigurationError> refusedConnection(FlywayException failure) {
+        boolean connecting = false;
         for (Throwable t = failure; t != null; t = t.getCause()) {
+            connecting |= t instanceof FlywaySqlUnableToConnectToDbException;
             if (t instanceof SQLException sql && sql.getSQLState() != null) {
                 String reason = sql.getMessage() == null ? sql.getSQLState() : sql.getMessage().lines().findFirst()
                         .orElse(sql.getSQLState());
-                if (sql.getSQLState().equals("3D000") || sql.getSQLState().startsWith("28")) {
-                    return Optional.of(new ConfigurationError("DATABASE_URL: PostgreSQL refuses it: " + reason));
-                }
                 // Class 08, a connection exception: nothing listens there (a wrong port, or the database is down).
                 if (sql.getSQLState().startsWith("08")) {
                     return Optional.of(new ConfigurationError("DATABASE_URL: PostgreSQL cannot be reached: " + reason));
+                }
+                if (connecting || sql.getSQLState().equals("3D000") || sql.getSQLState().startsWith("28")) {
+                    return Optional.of(new ConfigurationError("DATABASE_URL: PostgreSQL refuses it: " + reason));
                 }
             }
         }

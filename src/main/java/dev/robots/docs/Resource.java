@@ -1,5 +1,6 @@
 package dev.robots.docs;
 
+import dev.robots.http.HttpDate;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import java.util.HexFormat;
  * @param lastModified the file's time, whole seconds (HTTP dates have no finer unit), or null when the jar has none
  */
 record Resource(Buffer body, String etag, Instant lastModified) {
+    /** Reads an HTTP date in either day form (written with {@link HttpDate}: always two digits). */
     static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
 
     /** Thrown when the jar has no file of that name: a 404, not a bug. */
@@ -61,7 +63,7 @@ record Resource(Buffer body, String etag, Instant lastModified) {
     }
 
     String lastModifiedHeader() {
-        return HTTP_DATE.format(lastModified);
+        return HttpDate.format(lastModified);
     }
 
     /**

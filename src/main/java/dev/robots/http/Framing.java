@@ -85,8 +85,12 @@ public final class Framing {
                     }
                     strictDecoder(connection, options, headTimeoutNanos);
                 })
-                .invalidRequestHandler(Framing::refuse)
+                .invalidRequestHandler(request -> {
+                    HttpDate.put(request.response());
+                    refuse(request);
+                })
                 .requestHandler(request -> {
+                    HttpDate.put(request.response()); // every answer, whichever handler gives it
                     String path = request.path();
                     if (isClosing(request.connection())) {
                         // Pipelined behind a request whose answer closes the connection: Vert.x had read it already

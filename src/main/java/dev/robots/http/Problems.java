@@ -107,7 +107,7 @@ public final class Problems {
         int status = ctx.statusCode();
         if (status >= 400 && status < 500) {
             // Vert.x Web refused the request itself (with or without an exception): the client's doing.
-            return new Problem(status, describe(status));
+            return new Problem(status, describe(ctx, status));
         }
         String requestId = RequestIds.of(ctx);
         LOG.log(Level.SEVERE, "Unexpected failure of %s %s [request %s]".formatted(
@@ -143,13 +143,22 @@ public final class Problems {
     }
 
     /** Sentences for the statuses Vert.x Web itself fails a request with. */
-    private static String describe(int status) {
+    private static String describe(RoutingContext ctx, int status) {
         return switch (status) {
             case 413 -> "The request body is larger than %d bytes.".formatted(Config.BODY_LIMIT_BYTES);
             case 400 -> "The request could not be read.";
             case 403 -> "Requests from this Origin are not allowed (CORS).";
+            // The body handler's, for a body sent under an expectation other than 100-continue.
+            case 417 -> "Expect: '%s' cannot be met; this server meets only Expect: 100-continue, or send no Expect."
+                    .formatted(shorten(String.join(", ", ctx.request().headers().getAll("Expect"))));
+            // The docs files' (StaticHandler's); Content-Range says how long the file is.
             default -> "The request was refused.";
         };
+    }
+
+    /** What a client sent, cut to a length a sentence can quote. */
+    private static String shorten(String sent) {
+        return sent.length() <= 60 ? sent : sent.substring(0, 60) + "...";
     }
 
     public static void send(RoutingContext ctx, Problem problem) {

@@ -9,6 +9,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.logging.Level;
@@ -107,9 +108,12 @@ public final class AccessLog {
     /**
      * The client's address. Behind a trusted proxy, the last entry of {@code X-Forwarded-For}: the one the proxy
      * appended itself, while every earlier entry is whatever the client chose to send; and only if it is an IP address.
+     * Header lines of one name are one comma-separated list (RFC 9110 §5.3), so the last entry is in the last line:
+     * a client that sends a line of its own before the proxy's must not have its address taken from it.
      */
     String remoteIp(HttpServerRequest request) {
-        String forwarded = trustProxy ? request.getHeader("X-Forwarded-For") : null;
+        List<String> lines = trustProxy ? request.headers().getAll("X-Forwarded-For") : List.of();
+        String forwarded = lines.isEmpty() ? null : lines.getLast();
         if (forwarded != null) {
             String last = forwarded.substring(forwarded.lastIndexOf(',') + 1).strip();
             if (NetUtil.isValidIpV4Address(last) || NetUtil.isValidIpV6Address(last)) {

@@ -1,12 +1,15 @@
 package dev.robots.observability;
 
-import io.vertx.core.json.JsonObject;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
@@ -201,17 +204,54 @@ public final class Logging {
         }
     }
 
-    /** One JSON object per line, in the shape Cloud Logging's agent turns into a structured entry. */
+    /**
+     * One JSON object per line, in the shape Cloud Logging's agent turns into a structured entry. Written with Jackson's
+     * streaming generator, not Vert.x's {@code JsonObject}: Vert.x logs at debug while its Json codec initialises, and a
+     * formatter that needed that codec would be called before the codec exists (at {@code LOG_LEVEL=debug} the start
+     * failed with an {@code ExceptionInInitializerError}). A formatter must not depend on what logs through it.
+     */
     static final class JsonFormatter extends Formatter {
+        private static final JsonFactory JSON = JsonFactory.builder().build();
+
         @Override
         public String format(LogRecord record) {
-            var json = new JsonObject()
-                    .put("severity", severity(record.getLevel()))
-                    .put("message", messageOf(this, record))
-                    .put("timestamp", record.getInstant().toString())
-                    .put("logger", record.getLoggerName());
-            fieldsOf(record).forEach(json::put);
-            return json.encode();
+            var line = new StringWriter(256);
+            try (JsonGenerator json = JSON.createGenerator(line)) {
+                json.writeStartObject();
+                json.writeStringField("severity", severity(record.getLevel()));
+                json.writeStringField("message", messageOf(this, record));
+                json.writeStringField("timestamp", record.getInstant().toString());
+                json.writeStringField("logger", record.getLoggerName());
+                for (var field : fieldsOf(record).entrySet()) {
+                    json.writeFieldName(field.getKey());
+                    write(json, field.getValue());
+                }
+                json.writeEndObject();
+            } catch (IOException e) {
+                // Only for the signature: writing to a StringWriter does not fail.
+                throw new UncheckedIOException(e);
+            }
+            return line.toString();
+        }
+
+        /** The values fields hold: maps of them, strings, numbers, booleans, null; anything else as its string. */
+        private static void write(JsonGenerator json, Object value) throws IOException {
+            switch (value) {
+                case null -> json.writeNull();
+                case Map<?, ?> map -> {
+                    json.writeStartObject();
+                    for (var entry : map.entrySet()) {
+                        json.writeFieldName(String.valueOf(entry.getKey()));
+                        write(json, entry.getValue());
+                    }
+                    json.writeEndObject();
+                }
+                case Integer number -> json.writeNumber(number);
+                case Long number -> json.writeNumber(number);
+                case Double number -> json.writeNumber(number);
+                case Boolean bool -> json.writeBoolean(bool);
+                default -> json.writeString(value.toString());
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import dev.robots.http.MediaType;
 import dev.robots.http.Problem;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
@@ -30,16 +31,6 @@ public final class RobotRequests {
 
     /** A whole number without sign or leading zeros: one spelling per id, so one URL per robot. */
     private static final Pattern DIGITS = Pattern.compile("0|[1-9][0-9]{0,18}");
-    /**
-     * {@code application/json}, with no parameter but {@code charset=utf-8}. Other {@code +json} types are refused
-     * rather than read as if they were plain JSON: {@code application/merge-patch+json} or
-     * {@code application/json-patch+json} mean something else for a PATCH, and this service implements neither.
-     */
-    private static final Pattern JSON_TYPE =
-            Pattern.compile("application/json(?:\\s*;\\s*charset=\"?utf-8\"?)?\\s*", Pattern.CASE_INSENSITIVE);
-    /** The seed's form type, with no parameter but {@code charset=utf-8}. */
-    private static final Pattern FORM_TYPE = Pattern.compile(
-            "application/x-www-form-urlencoded(?:\\s*;\\s*charset=\"?utf-8\"?)?\\s*", Pattern.CASE_INSENSITIVE);
     /** Letters and symbols that show nothing: Hangul fillers and the Braille blank. A name needs another. */
     private static final Set<Integer> BLANK_LETTERS = Set.of(0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800);
     private static final int ZWNJ = 0x200C;
@@ -120,8 +111,8 @@ public final class RobotRequests {
 
     /** {@code robot_id} of the seed's form {@code POST /v1/robots/repair}. */
     public static long formRobotId(RoutingContext ctx) {
-        String type = ctx.request().getHeader("Content-Type");
-        if (type == null || !FORM_TYPE.matcher(type).matches()) {
+        // The seed's form type, with no parameter but charset=utf-8.
+        if (!MediaType.isUtf8(ctx.request().headers().getAll("Content-Type"), "application/x-www-form-urlencoded")) {
             throw new Problem(415, "Send robot_id as a form, with Content-Type: application/x-www-form-urlencoded.");
         }
         requireIdentityEncoding(ctx);
@@ -166,11 +157,16 @@ public final class RobotRequests {
         return validName(parseName(body));
     }
 
+    /**
+     * {@code application/json}, with no parameter but {@code charset=utf-8}. Other {@code +json} types are refused
+     * rather than read as if they were plain JSON: {@code application/merge-patch+json} or
+     * {@code application/json-patch+json} mean something else for a PATCH, and this service implements neither.
+     */
     private static void requireJson(RoutingContext ctx) {
-        String type = ctx.request().getHeader("Content-Type");
-        if (type == null || !JSON_TYPE.matcher(type).matches()) {
+        List<String> types = ctx.request().headers().getAll("Content-Type");
+        if (!MediaType.isUtf8(types, "application/json")) {
             throw new Problem(415, "Send the robot as JSON, with Content-Type: application/json (got %s)."
-                    .formatted(type == null ? "no Content-Type" : "'" + shorten(type) + "'"));
+                    .formatted(types.isEmpty() ? "no Content-Type" : "'" + shorten(String.join(", ", types)) + "'"));
         }
         requireIdentityEncoding(ctx);
     }
@@ -382,17 +378,16 @@ public final class RobotRequests {
      * Whether no entity tag of an {@code If-None-Match} header matches {@code etag} (RFC 9110 13.1.2: weak
      * comparison, so {@code W/"3-1502"} matches; {@code *} matches any robot). No header: nothing matches.
      */
-    static boolean noneMatch(String ifNoneMatch, String etag) {
-        if (ifNoneMatch == null) {
-            return true;
-        }
-        for (String tag : ifNoneMatch.split(",")) {
-            String candidate = tag.strip();
-            if (candidate.startsWith("W/")) {
-                candidate = candidate.substring(2);
-            }
-            if (candidate.equals("*") || candidate.equals(etag)) {
-                return false;
+    static boolean noneMatch(List<String> ifNoneMatch, String etag) {
+        for (String line : ifNoneMatch) {
+            for (String tag : line.split(",")) {
+                String candidate = tag.strip();
+                if (candidate.startsWith("W/")) {
+                    candidate = candidate.substring(2);
+                }
+                if (candidate.equals("*") || candidate.equals(etag)) {
+                    return false;
+                }
             }
         }
         return true;

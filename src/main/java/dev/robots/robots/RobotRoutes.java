@@ -96,7 +96,8 @@ public final class RobotRoutes {
         String etag = Preconditions.robotEtag(robot.version());
         background.after(ctx, new CountReference(references, id));
         ctx.response().putHeader(ETAG, etag);
-        if (RobotRequests.noneMatch(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH), etag)) {
+        // Every line of If-None-Match: lines of one name are one list, and a tag in the second matches as well.
+        if (RobotRequests.noneMatch(ctx.request().headers().getAll(HttpHeaders.IF_NONE_MATCH), etag)) {
             send(ctx, 200, robot.body(robot.count()));
         } else {
             ctx.response().setStatusCode(304).end();

@@ -90,6 +90,18 @@ class ConfigurationMistakesTest {
     }
 
     @Test
+    void a_setting_in_the_url_that_postgresql_refuses_is_one_line_with_its_message() {
+        // A password PostgreSQL's trust authentication ignores, so that the line can be seen not to quote it.
+        String admin = dev.robots.TestDatabase.ADMIN_URL.replaceFirst("://([^:@/]+)@", "://$1:secret-pw@");
+        for (String setting : new String[] {"statement_timeout%3Dabc", "no_such_setting%3D1"}) {
+            assertThat(start(Map.of("DATABASE_URL", admin + "?options=-c%20" + setting)))
+                    .hasMessageStartingWith("DATABASE_URL: PostgreSQL refuses it: ")
+                    .hasMessageContaining(setting.substring(0, setting.indexOf('%')))
+                    .hasMessageNotContaining("secret-pw");
+        }
+    }
+
+    @Test
     void a_postgresql_port_where_nothing_listens_is_one_line_naming_the_variable() throws Exception {
         int closed;
         try (var socket = new java.net.ServerSocket(0)) {

@@ -51,6 +51,11 @@ class AccessLogTest {
             var forged = service.send(service.request("GET", "/healthz", null, null)
                     .header("X-Forwarded-For", "198.51.100.1, not-an-address"));
             assertThat(forged.statusCode()).isEqualTo(200);
+            // Two header lines are one list: the trusted proxy appended to the last, whatever the client sent first.
+            var twoLines = service.send(service.request("GET", "/v1/robots?limit=2", null, null)
+                    .header("X-Forwarded-For", "192.0.2.66")
+                    .header("X-Forwarded-For", "198.51.100.9"));
+            assertThat(twoLines.statusCode()).isEqualTo(200);
             var insane = service.send(service.request("GET", "/healthz", null, null)
                     .header("X-Request-Id", "<script>"));
             assertThat(insane.headers().firstValue("X-Request-Id")).isPresent().get().asString()
@@ -61,6 +66,8 @@ class AccessLogTest {
             assertThat(access).anyMatch(line -> line.contains("/v1/robots?token=REDACTED 200")
                     && line.contains("203.0.113.7") && line.contains("req-42") && !line.contains("6.6.6.6"));
             assertThat(access).noneMatch(line -> line.contains("s3cret-in-the-query"));
+            assertThat(access).anyMatch(line -> line.startsWith("GET /v1/robots?limit=2 200")
+                    && line.contains("198.51.100.9")).noneMatch(line -> line.contains("192.0.2.66"));
             assertThat(access).anyMatch(line -> line.startsWith("GET /healthz 200") && line.contains("127.0.0.1"))
                     .noneMatch(line -> line.contains("not-an-address") || line.contains("198.51.100.1"));
         }

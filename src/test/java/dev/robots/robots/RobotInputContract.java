@@ -134,6 +134,25 @@ abstract class RobotInputContract {
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"application/json;", "application/json ; charset=\"UTF-8\"", "Application/JSON;;"})
+    void json_spelt_with_empty_or_quoted_parameters_is_json(String type) throws SQLException {
+        long before = robotsStored();
+        var created = service.send("POST", "/v1/robots", type, "{\"name\": \"R2\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        assertThat(robotsStored()).isEqualTo(before + 1);
+    }
+
+    @Test
+    void two_content_type_lines_are_a_415() throws SQLException {
+        long before = robotsStored();
+        // The first line alone would be JSON; a server (or proxy) that read the last would see text.
+        assertProblem(service.send(service.request("POST", "/v1/robots", "application/json", "{\"name\": \"R2\"}")
+                .header("Authorization", "Bearer " + RunningService.TOKEN)
+                .header("Content-Type", "text/plain")), 415);
+        assertThat(robotsStored()).isEqualTo(before);
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
     @ValueSource(strings = {"gzip", "deflate", "br", "identity, gzip", "x-unknown"})
     void a_content_encoding_other_than_identity_is_a_415(String coding) throws SQLException {
         long before = robotsStored();

@@ -1,0 +1,47 @@
+package dev.robots.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Breaker finding: SECURITY.md promises CORS "never a wildcard", but CORS_ORIGINS=* reached Vert.x's CorsHandler,
+ * where * means every origin: any site got Access-Control-Allow-Origin: * on reads and on preflights of writes. Only
+ * whole origins, {@code scheme://host[:port]}, are taken; anything else stops the start naming the variable and item.
+ */
+class CorsOriginsConfigTest {
+
+    @Test
+    void a_wildcard_origin_stops_the_start() {
+        for (String origins : new String[] {"*", "https://app.example.com,*"}) {
+            Throwable error = catchThrowable(() -> Config.from(Map.of("CORS_ORIGINS", origins)));
+            assertThat(error).as(origins).isInstanceOf(ConfigurationError.class).hasMessageContaining("CORS_ORIGINS");
+        }
+    }
+
+    @Test
+    void what_is_not_an_origin_stops_the_start_naming_it() {
+        for (String item : List.of("null", "https://a.example.com/path", "https://a.example.com/", "*.example.com",
+                "https://*.example.com", "ftp://a.example.com", "a.example.com", "https://", "https://a.example.com:x",
+                "https://a.example.com:99999", "https://user@a.example.com", "https://a.example.com?x",
+                "https://a.example.com#x", "https://a..example.com")) {
+            Throwable error = catchThrowable(
+                    () -> Config.from(Map.of("CORS_ORIGINS", "https://ok.example.com," + item)));
+            assertThat(error).as(item).isInstanceOf(ConfigurationError.class)
+                    .hasMessageStartingWith("CORS_ORIGINS: '" + item + "' is not an origin")
+                    .hasMessageNotContaining("\n");
+        }
+    }
+
+    @Test
+    void origins_are_taken_as_browsers_send_them() {
+        var config = Config.from(Map.of("CORS_ORIGINS",
+                "https://app.example.com, http://localhost:3000,HTTPS://Admin.Example.COM,http://127.0.0.1:8080,"
+                        + "http://[::1]:5173"));
+        assertThat(config.corsOrigins()).containsExactly("https://app.example.com", "http://localhost:3000",
+                "https://admin.example.com", "http://127.0.0.1:8080", "http://[::1]:5173");
+    }
+}
