@@ -40,7 +40,11 @@ class MultiInstanceCountingTest {
             } finally {
                 services.forEach(RunningService::stop);
             }
-            assertThat(logs.lines()).noneMatch(line -> line.toLowerCase().contains("deadlock")).isEmpty();
+            // Three services in one JVM share Vert.x's metrics registry, and Micrometer warns once per JVM that the
+            // second pool's gauge is already there (one service per JVM in production): whichever test starts a
+            // second service first gets that line, so it is not this test's to judge. Nothing else may warn.
+            assertThat(logs.lines()).noneMatch(line -> line.toLowerCase().contains("deadlock"))
+                    .filteredOn(line -> !line.contains("Gauge has been already registered")).isEmpty();
         }
     }
 }
