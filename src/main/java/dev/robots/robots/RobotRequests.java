@@ -14,10 +14,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.text.Normalizer;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -25,18 +23,12 @@ import java.util.regex.Pattern;
  * into a 400 problem that says what was wrong.
  */
 public final class RobotRequests {
-    static final int MAX_NAME_LENGTH = 100;
+    static final int MAX_NAME_LENGTH = RobotNames.MAX_LENGTH;
     static final int MAX_PAGE_SIZE = 500;
     static final int DEFAULT_PAGE_SIZE = 50;
 
     /** A whole number without sign or leading zeros: one spelling per id, so one URL per robot. */
     private static final Pattern DIGITS = Pattern.compile("0|[1-9][0-9]{0,18}");
-    /** Letters and symbols that show nothing: Hangul fillers and the Braille blank. A name needs another. */
-    private static final Set<Integer> BLANK_LETTERS = Set.of(0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800);
-    private static final int ZWNJ = 0x200C;
-    private static final int ZWJ = 0x200D;
-    private static final int BLACK_FLAG = 0x1F3F4;
-    private static final int CANCEL_TAG = 0xE007F;
     private static final JsonFactory JSON = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
@@ -154,7 +146,7 @@ public final class RobotRequests {
 
     /** The valid, trimmed name in a JSON body, or a 400 {@link Problem} saying what is wrong (and nothing else). */
     static String name(byte[] body) {
-        return validName(parseName(body));
+        return RobotNames.valid(parseName(body));
     }
 
     /**
@@ -233,137 +225,6 @@ public final class RobotRequests {
         } catch (IOException e) {
             throw Problem.badRequest("The body could not be read as JSON.");
         }
-    }
-
-    /**
-     * The name in NFC (one spelling per name: "é" as one code point or as "e" and a combining accent is the same
-     * name), trimmed of whitespace at both ends (Unicode's, including no-break spaces), then counted in code points.
-     * Refused, as they make a name show nothing or look like another:
-     *
-     * <ul>
-     *   <li>a blank name: one without a letter, digit, punctuation mark or symbol (only spaces, format characters,
-     *       combining marks, private-use characters, Hangul fillers, the Braille blank); a character Unicode has not
-     *       assigned yet counts as visible, so that an emoji newer than this JVM is not refused;
-     *   <li>a combining mark first: it has no character of the name to sit on, and joins what is shown before it;
-     *   <li>control, line and paragraph separator characters, private-use characters and noncharacters (U+FFFE,
-     *       U+FDD0) anywhere: they display as nothing, as whatever the reader's font puts there, or not at all;
-     *   <li>format characters anywhere (bidi controls, zero-width space, word joiner, BOM, soft hyphen), but for the
-     *       ones that are part of writing: a zero-width joiner inside an emoji sequence ("👩‍🔧") or a zero-width
-     *       (non-)joiner between two letters of a script that shapes with them (Persian "می‌خواهم", Sinhala "ශ්‍රී"),
-     *       and the tag characters of a subdivision flag (Scotland's: the black flag, tag letters, a cancel tag).
-     * </ul>
-     */
-    private static String validName(String raw) {
-        if (raw.codePoints().anyMatch(c -> Character.getType(c) == Character.SURROGATE)) {
-            throw Problem.badRequest("name must be valid Unicode text (it has an unpaired surrogate).");
-        }
-        String name = trim(Normalizer.normalize(raw, Normalizer.Form.NFC));
-        if (name.codePoints().noneMatch(RobotRequests::visible)) {
-            throw Problem.badRequest("name must not be blank (it has no visible character: no letter, digit, "
-                    + "punctuation mark or symbol).");
-        }
-        int length = name.codePointCount(0, name.length());
-        if (length > MAX_NAME_LENGTH) {
-            throw Problem.badRequest("name must be at most %d characters, not %d."
-                    .formatted(MAX_NAME_LENGTH, length));
-        }
-        if (name.codePoints().anyMatch(Character::isISOControl)) {
-            throw Problem.badRequest("name must not contain control characters.");
-        }
-        int first = name.codePointAt(0);
-        if (isMark(first)) {
-            throw Problem.badRequest(("name must not begin with a combining mark (U+%04X): it has no character to "
-                    + "sit on.").formatted(first));
-        }
-        int[] points = name.codePoints().toArray();
-        for (int i = 0; i < points.length; i++) {
-            int c = points[i];
-            if (Character.getType(c) == Character.PRIVATE_USE || noncharacter(c)) {
-                throw Problem.badRequest(("name must not contain private-use characters or noncharacters (it has "
-                        + "U+%04X): they show nothing, or whatever the reader's font puts there.").formatted(c));
-            }
-            boolean refused = switch (Character.getType(c)) {
-                case Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR -> true;
-                case Character.FORMAT -> !partOfWriting(points, i);
-                default -> false;
-            };
-            if (refused) {
-                throw Problem.badRequest("name must not contain format or separator characters (it has U+%04X)."
-                        .formatted(c));
-            }
-        }
-        return name;
-    }
-
-    /** A letter, digit, punctuation mark or symbol that shows something, or a character not assigned yet. */
-    private static boolean visible(int c) {
-        return switch (Character.getType(c)) {
-            case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER,
-                 Character.MODIFIER_LETTER, Character.OTHER_LETTER, Character.DECIMAL_DIGIT_NUMBER,
-                 Character.LETTER_NUMBER, Character.OTHER_NUMBER, Character.CONNECTOR_PUNCTUATION,
-                 Character.DASH_PUNCTUATION, Character.START_PUNCTUATION, Character.END_PUNCTUATION,
-                 Character.INITIAL_QUOTE_PUNCTUATION, Character.FINAL_QUOTE_PUNCTUATION,
-                 Character.OTHER_PUNCTUATION, Character.MATH_SYMBOL, Character.CURRENCY_SYMBOL,
-                 Character.MODIFIER_SYMBOL, Character.OTHER_SYMBOL -> !BLANK_LETTERS.contains(c);
-            case Character.UNASSIGNED -> !noncharacter(c);
-            default -> false;
-        };
-    }
-
-    private static boolean isMark(int c) {
-        int type = Character.getType(c);
-        return type == Character.NON_SPACING_MARK || type == Character.ENCLOSING_MARK
-                || type == Character.COMBINING_SPACING_MARK;
-    }
-
-    /** U+FDD0..U+FDEF and the last two code points of every plane: never meant to be interchanged. */
-    private static boolean noncharacter(int c) {
-        return (c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFE) == 0xFFFE;
-    }
-
-    /** Whether the format character {@code points[i]} is one that writing uses there (see {@link #validName}). */
-    private static boolean partOfWriting(int[] points, int i) {
-        int c = points[i];
-        int before = i > 0 ? points[i - 1] : -1;
-        int after = i + 1 < points.length ? points[i + 1] : -1;
-        if (c >= 0xE0020 && c <= CANCEL_TAG) {
-            // A subdivision flag: the black flag, tag letters, the cancel tag last.
-            boolean afterFlagOrTag = before == BLACK_FLAG || (before >= 0xE0020 && before < CANCEL_TAG);
-            return afterFlagOrTag && (c == CANCEL_TAG ? before != BLACK_FLAG
-                    : after >= 0xE0020 && after <= CANCEL_TAG);
-        }
-        if (c != ZWJ && c != ZWNJ || before < 0 || after < 0) {
-            return false;
-        }
-        if (c == ZWJ && Character.isExtendedPictographic(after) && (Character.isExtendedPictographic(before)
-                || Character.isEmojiModifier(before) || before == 0xFE0F)) {
-            return true; // an emoji ZWJ sequence: woman, ZWJ, wrench is one picture, a mechanic
-        }
-        // Inside a word of a script whose shaping the joiners steer (Arabic, Persian, the Indic scripts); in Latin,
-        // Greek, Cyrillic or between digits they change nothing visible, and only make "R2D2" another name.
-        var script = Character.UnicodeScript.of(before);
-        return (Character.isLetter(before) || isMark(before)) && (Character.isLetter(after) || isMark(after))
-                && script == Character.UnicodeScript.of(after) && switch (script) {
-                    case LATIN, GREEK, CYRILLIC, ARMENIAN, COMMON, INHERITED, HAN, HIRAGANA, KATAKANA, HANGUL -> false;
-                    default -> true;
-                };
-    }
-
-    /** Without whitespace at either end: Java's strip() keeps no-break spaces, which Unicode counts as white space. */
-    private static String trim(String text) {
-        int start = 0;
-        int end = text.length();
-        while (start < end && isSpace(text.codePointAt(start))) {
-            start += Character.charCount(text.codePointAt(start));
-        }
-        while (end > start && isSpace(text.codePointBefore(end))) {
-            end -= Character.charCount(text.codePointBefore(end));
-        }
-        return text.substring(start, end);
-    }
-
-    private static boolean isSpace(int c) {
-        return Character.isWhitespace(c) || Character.isSpaceChar(c);
     }
 
     /** Caller input quoted in a detail, cut so a huge value does not make a huge answer. */

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -84,9 +85,73 @@ abstract class RobotInputContract {
         long before = robotsStored();
         var created = service.sendJson("POST", "/v1/robots", new JsonObject().put("name", name).encode());
         assertProblem(created, 400);
-        assertThat(detail(created)).containsAnyOf("combining mark", "private-use", "format or separator")
-                .containsPattern("U\\+[0-9A-F]{4,5}");
+        assertThat(detail(created)).containsAnyOf("combining mark", "private-use", "format or separator",
+                "invisible character").containsPattern("U\\+[0-9A-F]{4,5}");
         assertThat(robotsStored()).isEqualTo(before);
+    }
+
+    /**
+     * Names that show exactly as a visible name does (most as "R2D2"), by an invisible character after or inside it:
+     * refused on create and on rename, with a detail that names the character.
+     */
+    @ParameterizedTest(name = "[{index}] U+{1}")
+    @CsvSource({
+        "'R2D2\uFE0F', FE0F",                     // emoji style after a letter-digit: nothing to style
+        "'R2D2\uDB40\uDD00', E0100",             // VS17 after a digit, not an ideograph
+        "'R2D2\u180F', 180F",                     // a Mongolian variation selector after a digit
+        "'R2D2\u17B4', 17B4",                     // a Khmer inherent vowel: default-ignorable
+        "'R2D2\u3164', 3164",                     // Hangul filler
+        "'R2D2\u2800', 2800",                     // Braille blank, not between Braille patterns
+        "'R2D2\uFFA0', FFA0",                     // halfwidth Hangul filler
+        "'R2\u034FD2', 034F",                     // combining grapheme joiner before a letter
+        "'R2\u115FD2', 115F",                     // Hangul choseong filler
+        "'\uD83C\uDFF4\uDB40\uDC41\uDB40\uDC7F', E0041", // black flag, tag 'A', cancel: a black flag
+        "'\uD83C\uDFF4\uDB40\uDC75\uDB40\uDC73\uDB40\uDC63\uDB40\uDC61\uDB40\uDC7F', E0075", // not RGI
+        "'R2D2\uD834\uDD59', 1D159",             // musical null notehead
+        "'\uD83E\uDD16\uFE0F', FE0F",           // the robot face is emoji-style already
+        "'R2D2\uFE00', FE00",                     // VS1 after a digit
+        "'\u05E9\u200D\u05DC\u05D5\u05DD', 200D", // Hebrew does not shape with joiners
+        "'R2D2\u200D', 200D",                     // ZWJ ending a Latin word
+        "'\u0645\u200C', 200C",                  // ZWNJ with no letter after it
+        "'\u1781\u17D2\u1789\u17BB\u17C6\u200B', 200B", // zero-width space with no word after it
+        "'R2 \u0645\u200F', 200F",               // a direction mark last
+        "'R2D2\uD80D\uDC3D', 1343D",             // an Egyptian format control after a Latin letter
+        "'R2\u2800D2', 2800"})
+    void a_name_that_looks_like_another_by_an_invisible_character_is_refused(String name, String hex)
+            throws SQLException {
+        long before = robotsStored();
+        var created = service.sendJson("POST", "/v1/robots", new JsonObject().put("name", name).encode());
+        assertProblem(created, 400);
+        assertThat(detail(created)).contains("U+" + hex, "invisible character");
+        long id = service.create("Plain");
+        var renamed = service.sendJson("PATCH", "/v1/robots/" + id, new JsonObject().put("name", name).encode());
+        assertProblem(renamed, 400);
+        assertThat(detail(renamed)).contains("U+" + hex);
+        assertThat(robotsStored()).isEqualTo(before + 1);
+    }
+
+    /** Invisible characters where writing uses them: each changes what the name shows. */
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {
+        "\u0D05\u0D35\u0D28\u0D4D\u200D",                           // Malayalam, a chillu by ZWJ at a word end
+        "\u0D05\u0D35\u0D28\u0D4D\u200D \u0D35\u0D28\u0D4D\u0D28\u0D41", // the same, then another word
+        "\u0647\u200D",                                                // Arabic heh in its initial form
+        "R2-D2 \u0645\u0631\u062D\u0628\u0627\u200F (1)",          // RLM in a Latin and Arabic name
+        "\u1781\u17D2\u1789\u17BB\u17C6\u200B\u1791\u17C5",      // Khmer, ZWSP between words
+        "\uD80C\uDC00\uD80D\uDC30\uD80C\uDC01",                    // Egyptian: vertical joiner
+        "\uD80C\uDC00\uD80D\uDC37\uD80C\uDC01\uD80D\uDC31\uD80C\uDC02\uD80D\uDC38", // a segment
+        "\uD80D\uDC3C\uD80C\uDC00\uD80D\uDC3D",                    // Egyptian: an enclosure, whole
+        "1\uFE0F\u20E3",                                               // keycap
+        "\u00A9\uFE0F", "\u231A\uFE0E",                              // emoji style, text style
+        "\u845B\uDB40\uDD00",                                         // an ideograph's IVD variant (VS17)
+        "\u2269\uFE00",                                                // a math symbol's standardized variant
+        "\u1820\u180B",                                                // Mongolian with a free variation selector
+        "\uD83C\uDFF3\uFE0F\u200D\uD83C\uDF08",                    // rainbow flag: VS16, ZWJ
+        "\u2817\u2800\u2819"})                                        // Braille, a blank between two patterns
+    void invisible_characters_where_writing_uses_them_are_accepted(String name) {
+        var created = service.sendJson("POST", "/v1/robots", new JsonObject().put("name", name).encode());
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        assertThat(new JsonObject(created.body()).getString("name")).isEqualTo(name);
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
