@@ -160,7 +160,7 @@ public final class Application {
     private Future<Application> deployServers() {
         flusher.start();
         repairs.start();
-        pruneTimer = vertx.setPeriodic(Idempotency.PRUNE_INTERVAL.toMillis(), timer -> Idempotency.prune(database.pool())
+        pruneTimer = vertx.setPeriodic(Idempotency.PRUNE_INTERVAL.toMillis(), timer -> Idempotency.prune(database.pool(), database.dialect())
                 .onFailure(e -> LOG.warning("Could not delete expired idempotency keys: " + e)));
         int[] poolSizes = poolSizes(config.dbPoolSize(), Runtime.getRuntime().availableProcessors());
         var next = new AtomicInteger();

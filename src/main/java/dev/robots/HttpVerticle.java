@@ -39,7 +39,7 @@ final class HttpVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        Pool pool = services.database().newPool(vertx, "requests-" + deploymentID() + "-" + System.identityHashCode(this),
+        Pool pool = services.database().newRequestPool(vertx, "requests-" + deploymentID() + "-" + System.identityHashCode(this),
                 poolSize);
         router = router(pool);
         return Framing.install(vertx.createHttpServer(options), options, services.config().headTimeout(), router,

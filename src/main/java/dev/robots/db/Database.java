@@ -15,6 +15,7 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlConnection;
 import java.io.IOException;
 import java.net.SocketException;
 import java.nio.channels.ClosedChannelException;
@@ -43,7 +44,7 @@ public final class Database {
      * The highest migration version in this build (src/main/resources/db/migration); a test holds it to the files.
      * Flyway runs at start unless the database's history already reaches it.
      */
-    static final int SCHEMA_VERSION = 12;
+    static final int SCHEMA_VERSION = 13;
 
     /** Connections of the pool for background work (the count flusher). */
     private static final int BACKGROUND_POOL_SIZE = 2;
@@ -162,6 +163,23 @@ public final class Database {
      * event loop, so a request, its queries and its response never change threads.
      */
     public Pool newPool(Vertx vertx, String name, int size) {
+        return newPool(vertx, name, size, null);
+    }
+
+    /**
+     * A pool of {@code size} connections for requests: on PostgreSQL each connection's statements and lock waits are
+     * limited to {@code REQUEST_TIMEOUT_MS} by default. A request's write and its Idempotency-Key's statements set
+     * the time the request has left instead ({@link Dialect#inTransaction(Pool, WriteGate, java.util.function.Function)},
+     * {@link Dialect#withinDeadline}); the reads (a robot, a page, a repair) keep this bound, so that one waiting on
+     * a table lock held elsewhere ({@code LOCK TABLE robots}, an {@code ALTER TABLE}) gives its connection back
+     * soon after its request's 503 rather than never. (Setting the time left before every read would cost the
+     * reads' hot path a statement each.)
+     */
+    public Pool newRequestPool(Vertx vertx, String name, int size) {
+        return newPool(vertx, name, size, config.requestTimeout());
+    }
+
+    private Pool newPool(Vertx vertx, String name, int size, java.time.Duration statementLimit) {
         int timeoutMs = (int) config.dbTimeout().toMillis();
         int socketTimeoutMs = (int) config.dbSocketTimeout().toMillis();
         var poolOptions = new PoolOptions()
@@ -187,6 +205,7 @@ public final class Database {
                             .setCachePreparedStatements(true)
                             .setPipeliningLimit(256))
                     .using(vertx)
+                    .withConnectHandler(conn -> limitStatements(conn, statementLimit))
                     .build();
             case H2 -> JDBCPool.pool(vertx,
                     new JDBCConnectOptions()
@@ -195,6 +214,22 @@ public final class Database {
                             .setPassword(target.password()),
                     poolOptions);
         };
+    }
+
+    /**
+     * Sets a new connection's default {@code statement_timeout} and {@code lock_timeout} (none for a null
+     * {@code limit}), then hands it to the pool. Set by a statement rather than as a startup parameter, which
+     * connection poolers (PgBouncer) refuse. A connection that fails meanwhile is closed by the pool as any other.
+     */
+    private static void limitStatements(SqlConnection conn, java.time.Duration limit) {
+        if (limit == null) {
+            conn.close();
+            return;
+        }
+        conn.query("SET statement_timeout = %d; SET lock_timeout = %d".formatted(limit.toMillis(), limit.toMillis()))
+                .execute()
+                .onFailure(e -> LOG.fine(() -> "Could not limit a new connection's statements: " + e))
+                .onComplete(set -> conn.close());
     }
 
     private static NetClientOptions transport(int connectTimeoutMs, int socketTimeoutMs) {

@@ -60,11 +60,15 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
         PgConnectOptions options;
         try {
             parsed = new URI(location);
+        } catch (URISyntaxException e) {
+            throw unparseable(e);
+        }
+        checkPort(parsed);
+        checkParameters(parsed.getRawQuery());
+        try {
             options = PgConnectOptions.fromUri(location);
-        } catch (URISyntaxException | RuntimeException e) {
-            throw new ConfigurationError(("DATABASE_URL cannot be parsed after its user and password: give "
-                    + "postgres://USER:PASSWORD@HOST:PORT/DATABASE, with any of : / ? # @ %% in the user or "
-                    + "password percent-encoded (%s)").formatted(e.getClass().getSimpleName()));
+        } catch (RuntimeException e) {
+            throw unparseable(e);
         }
         if (user != null) {
             options.setUser(user);
@@ -97,6 +101,75 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
         String jdbcUrl = "jdbc:postgresql://%s:%d/%s%s".formatted(host, options.getPort(), options.getDatabase(),
                 parameters.isEmpty() ? "" : "?" + String.join("&", parameters));
         return new DatabaseTarget(Dialect.POSTGRESQL, jdbcUrl, options.getUser(), options.getPassword(), options);
+    }
+
+    /** The parameters a {@code DATABASE_URL} may have, as both drivers read them. */
+    private static final java.util.Set<String> PARAMETERS = java.util.Set.of("host", "user", "password", "sslmode",
+            "application_name", "options");
+    private static final java.util.Set<String> SSL_MODES = java.util.Set.of("disable", "allow", "prefer", "require",
+            "verify-ca", "verify-full");
+
+    private static ConfigurationError unparseable(Exception e) {
+        return new ConfigurationError(("DATABASE_URL cannot be parsed after its user and password: give "
+                + "postgres://USER:PASSWORD@HOST:PORT/DATABASE, with any of : / ? # @ %% in the user or "
+                + "password percent-encoded (%s)").formatted(e.getClass().getSimpleName()));
+    }
+
+    /** A port, if given, from 1 to 65535. */
+    private static void checkPort(URI parsed) {
+        String authority = parsed.getRawAuthority();
+        if (authority == null) {
+            return;
+        }
+        int close = authority.lastIndexOf(']');
+        int colon = authority.lastIndexOf(':');
+        if (colon <= close) {
+            return;
+        }
+        String port = authority.substring(colon + 1);
+        if (!port.isEmpty() && (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1
+                || Integer.parseInt(port) > 65535)) {
+            // Not quoted: in a URL whose user and password lack their '@', the password would stand there.
+            throw new ConfigurationError("DATABASE_URL: the port (after HOST:) must be a number from 1 to 65535");
+        }
+    }
+
+    /**
+     * Every parameter known and well-formed: one the drivers do not know was ignored without a word (a
+     * {@code connect_timeout=5} that limited nothing), and a bad {@code sslmode} was told as a URL that "cannot be
+     * parsed". Values are never quoted (a password may be one); names are, when they look like names.
+     */
+    private static void checkParameters(String query) {
+        if (query == null || query.isEmpty()) {
+            return;
+        }
+        var seen = new java.util.HashSet<String>();
+        for (String parameter : query.split("&", -1)) {
+            int equals = parameter.indexOf('=');
+            String name = equals < 0 ? parameter : parameter.substring(0, equals);
+            if (equals < 0 || !name.matches("[A-Za-z_]{1,40}")) {
+                throw new ConfigurationError("DATABASE_URL has a query parameter that is not NAME=VALUE; it takes "
+                        + String.join(", ", PARAMETERS.stream().sorted().toList()));
+            }
+            if (name.equals("connect_timeout")) {
+                throw new ConfigurationError("DATABASE_URL: connect_timeout is not read from the URL; set "
+                        + "DB_TIMEOUT_MS (milliseconds) instead");
+            }
+            // A password given as a parameter with an unencoded '&' in it would otherwise have its end quoted.
+            String quoted = query.contains("password=") ? "a parameter" : "the parameter '%s'".formatted(name);
+            if (!PARAMETERS.contains(name)) {
+                throw new ConfigurationError("DATABASE_URL has %s, which this service does not take; it takes "
+                        .formatted(quoted) + String.join(", ", PARAMETERS.stream().sorted().toList()));
+            }
+            if (!seen.add(name)) {
+                throw new ConfigurationError("DATABASE_URL gives %s twice".formatted(quoted));
+            }
+            String value = parameter.substring(equals + 1);
+            if (name.equals("sslmode") && !SSL_MODES.contains(value)) {
+                throw new ConfigurationError("DATABASE_URL: sslmode must be one of "
+                        + "disable, allow, prefer, require, verify-ca, verify-full");
+            }
+        }
     }
 
     /**

@@ -103,6 +103,41 @@ public enum Dialect {
     }
 
     /**
+     * Runs {@code work}, statements a request makes outside its one write transaction (an Idempotency-Key's claim,
+     * look-up, take-over and release), bounded by the request's remaining time as that transaction is: it does not
+     * begin once the deadline has passed, and the database aborts a statement still running or waiting on a lock
+     * just before the deadline (PostgreSQL: in a transaction of its own with {@code SET LOCAL statement_timeout} and
+     * {@code lock_timeout}; H2: the session's {@code LOCK_TIMEOUT}, reset after). Without that, a statement waiting
+     * on a row another session holds (a client whose COMMIT was lost, a hand {@code SELECT ... FOR UPDATE}) kept its
+     * pooled connection after the request's 503, until the pool was full. Unlike
+     * {@link #inTransaction(Pool, WriteGate, Function)} it does not take the gate's one COMMIT: what it commits is
+     * the request's bookkeeping, not its write.
+     *
+     * @param minimumMillis time given however near (or past) the deadline is, for a clean-up that must still be
+     *     tried after the deadline's answer (the release of a key whose write failed); 0 for none
+     */
+    public <T> Future<T> withinDeadline(Pool pool, WriteGate gate, long minimumMillis,
+            Function<SqlConnection, Future<T>> work) {
+        long remaining = gate.remainingMillis();
+        long timeout = remaining < 0 ? 0 : Math.max(remaining - DEADLINE_MARGIN_MS, minimumMillis);
+        if (minimumMillis == 0 && (gate.closed() || (remaining >= 0 && timeout < 1))) {
+            gate.expire();
+            return Future.failedFuture(new WriteGate.Abandoned());
+        }
+        return switch (this) {
+            case POSTGRESQL -> pool.withTransaction(conn -> (timeout == 0 ? Future.succeededFuture()
+                            : conn.preparedQuery("SELECT set_config('statement_timeout', $1, true), "
+                                    + "set_config('lock_timeout', $1, true)").execute(Tuple.of(timeout + "ms")))
+                    .compose(set -> work.apply(conn)));
+            case H2 -> pool.withConnection(conn -> (timeout == 0 ? Future.succeededFuture()
+                            : conn.query("SET LOCK_TIMEOUT " + timeout).execute())
+                    .compose(set -> work.apply(conn))
+                    .eventually(() -> timeout == 0 ? Future.succeededFuture()
+                            : conn.query("SET LOCK_TIMEOUT " + H2_LOCK_TIMEOUT_MS).execute()));
+        };
+    }
+
+    /**
      * The COMMIT of a PostgreSQL write, if the deadline has not come first. PostgreSQL's own refusal (an error it
      * reports, a {@link PgException}) means the transaction rolled back; any other failure leaves the outcome unknown.
      */

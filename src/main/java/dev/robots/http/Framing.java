@@ -309,11 +309,11 @@ public final class Framing {
                                 TimeUnit.NANOSECONDS);
                     }
                 }
-                if (folded(buffer)) {
+                Refusal malformed = malformedLine(buffer);
+                if (malformed != null) {
                     done = true;
                     buffer.skipBytes(buffer.readableBytes());
-                    out.add(invalid(new Refusal(400, "A header line begins with white space (obs-fold, RFC 9112 "
-                            + "section 5.2); send each header on a line of its own.")));
+                    out.add(invalid(malformed));
                     return;
                 }
             }
@@ -349,10 +349,12 @@ public final class Framing {
         }
 
         /**
-         * Whether a header line of the head so far begins with a space or a tab. Each line is looked at once, when its
-         * line feed has arrived; a blank line ends the head, and what follows it is the body, not looked at.
+         * The refusal of a request line that is not method, target and version with one space between each, or of a
+         * header line that begins with a space or a tab; null when the head so far has neither. Each line is looked
+         * at once, when its line feed has arrived; a blank line ends the head, and what follows it is the body, not
+         * looked at.
          */
-        private boolean folded(ByteBuf buffer) {
+        private Refusal malformedLine(ByteBuf buffer) {
             int start = buffer.readerIndex() + checked;
             int end = buffer.writerIndex();
             while (start < end) {
@@ -366,16 +368,43 @@ public final class Framing {
                 }
                 if (!requestLineSeen) {
                     requestLineSeen = length > 0; // empty lines before the request line are skipped (RFC 9112 2.2)
+                    if (requestLineSeen && !wellSpaced(buffer, start, length)) {
+                        return new Refusal(400, "The request line must be the method, the target and the version, "
+                                + "with one space between each (RFC 9112 section 3).");
+                    }
                 } else if (length == 0) {
                     start = end; // the end of the head
                     break;
                 } else if (buffer.getByte(start) == ' ' || buffer.getByte(start) == '\t') {
-                    return true;
+                    return new Refusal(400, "A header line begins with white space (obs-fold, RFC 9112 section 5.2); "
+                            + "send each header on a line of its own.");
                 }
                 start = lf + 1;
             }
             checked = start - buffer.readerIndex();
-            return false;
+            return null;
+        }
+
+        /**
+         * Whether a request line is {@code method SP request-target SP HTTP-version} (RFC 9112 section 3): exactly two
+         * spaces, neither at an end nor next to the other, and no other white space. Netty's decoder splits the line
+         * on any run of white space, and served {@code GET  /v1/robots/3 HTTP/1.1}, which a proxy in front may have
+         * read otherwise.
+         */
+        private static boolean wellSpaced(ByteBuf buffer, int start, int length) {
+            int spaces = 0;
+            byte previous = ' ';
+            for (int i = start; i < start + length; i++) {
+                byte b = buffer.getByte(i);
+                if (b == '\t' || b == '\r' || b == 0x0B || b == '\f' || (b == ' ' && previous == ' ')) {
+                    return false;
+                }
+                if (b == ' ') {
+                    spaces++;
+                }
+                previous = b;
+            }
+            return spaces == 2 && previous != ' ';
         }
 
         /**

@@ -55,6 +55,8 @@ public final class Idempotency {
     public static final Duration RETENTION = Duration.ofHours(24);
     /** How often each instance deletes answers past {@link #RETENTION} (a retry finds an expired one stale anyway). */
     public static final Duration PRUNE_INTERVAL = Duration.ofMinutes(10);
+    /** How long one prune may take, waiting on locks included; the next one comes a {@link #PRUNE_INTERVAL} later. */
+    private static final Duration PRUNE_TIMEOUT = Duration.ofSeconds(10);
     /**
      * How long a key in progress stays with its request. Far beyond any request's life (REQUEST_TIMEOUT_MS, and a
      * database connection's DB_SOCKET_TIMEOUT_MS), so it only runs out for a request whose instance died.
@@ -62,6 +64,11 @@ public final class Idempotency {
     static final Duration IN_PROGRESS_LOCK = Duration.ofSeconds(60);
     private static final int MAX_KEY_LENGTH = 255;
     private static final String UNIQUE_VIOLATION = "23505";
+    /**
+     * The time a key's release gets when the request's deadline is past or nearer: a release that cannot finish in
+     * it (a lock held elsewhere) leaves the key to be taken over once {@link #IN_PROGRESS_LOCK} runs out.
+     */
+    private static final long RELEASE_GRACE_MS = 250;
 
     private final Pool pool;
     private final Dialect dialect;
@@ -81,7 +88,7 @@ public final class Idempotency {
         if (key == null) {
             return dialect.inTransaction(pool, gate, write);
         }
-        var attempt = new Attempt(owner(ctx), key, fingerprint(ctx), UUID.randomUUID().toString());
+        var attempt = new Attempt(owner(ctx), key, fingerprint(ctx), UUID.randomUUID().toString(), gate);
         return claim(attempt, 3).compose(claimed -> claimed != null
                 ? Future.succeededFuture(claimed)
                 : run(attempt, gate, write));
@@ -108,10 +115,12 @@ public final class Idempotency {
      */
     private Future<Reply> claim(Attempt attempt, int triesLeft) {
         Instant now = Instant.now();
-        return SqlTemplate.forUpdate(pool, "INSERT INTO idempotency_keys "
-                        + "(owner, idem_key, fingerprint, claim, locked_until, created_at) "
+        // Bounded by the deadline: the INSERT waits on the row of the key while another session's transaction that
+        // changed it is open (a client whose COMMIT was lost holds it "idle in transaction").
+        return dialect.withinDeadline(pool, attempt.gate(), 0, conn -> SqlTemplate.forUpdate(conn, "INSERT INTO "
+                        + "idempotency_keys (owner, idem_key, fingerprint, claim, locked_until, created_at) "
                         + "VALUES (#{owner}, #{key}, #{fingerprint}, #{claim}, #{locked_until}, #{now})")
-                .execute(attempt.params(now))
+                        .execute(attempt.params(now)))
                 .map(inserted -> (Reply) null)
                 .recover(failure -> {
                     if (!isUniqueViolation(failure) || triesLeft == 0) {
@@ -122,9 +131,10 @@ public final class Idempotency {
     }
 
     private Future<Reply> existing(Attempt attempt, Instant now, int triesLeft) {
-        return SqlTemplate.forQuery(pool, "SELECT fingerprint, claim, locked_until, created_at, status, location, "
-                        + "etag, body FROM idempotency_keys WHERE owner = #{owner} AND idem_key = #{key}")
-                .execute(Map.of("owner", attempt.owner(), "key", attempt.key()))
+        return dialect.withinDeadline(pool, attempt.gate(), 0, conn -> SqlTemplate.forQuery(conn, "SELECT "
+                        + "fingerprint, claim, locked_until, created_at, status, location, etag, body "
+                        + "FROM idempotency_keys WHERE owner = #{owner} AND idem_key = #{key}")
+                        .execute(Map.of("owner", attempt.owner(), "key", attempt.key())))
                 .compose(rows -> {
                     if (rows.size() == 0) {
                         return claim(attempt, triesLeft - 1); // released meanwhile: the key is free again
@@ -154,10 +164,11 @@ public final class Idempotency {
     private Future<Reply> takeOver(Attempt attempt, String previousClaim, Instant now, int triesLeft) {
         var params = attempt.params(now);
         params.put("previous", previousClaim);
-        return SqlTemplate.forUpdate(pool, "UPDATE idempotency_keys SET fingerprint = #{fingerprint}, claim = #{claim}, "
+        return dialect.withinDeadline(pool, attempt.gate(), 0, conn -> SqlTemplate.forUpdate(conn, "UPDATE "
+                        + "idempotency_keys SET fingerprint = #{fingerprint}, claim = #{claim}, "
                         + "locked_until = #{locked_until}, created_at = #{now}, status = NULL, location = NULL, "
                         + "etag = NULL, body = NULL WHERE owner = #{owner} AND idem_key = #{key} AND claim = #{previous}")
-                .execute(params)
+                        .execute(params))
                 .compose(updated -> updated.rowCount() == 1
                         ? Future.<Reply>succeededFuture(null)
                         : claim(attempt, triesLeft - 1));
@@ -194,19 +205,29 @@ public final class Idempotency {
                         : release(attempt).transform(released -> Future.failedFuture(failure)));
     }
 
+    /**
+     * Deletes the key this request holds. It runs after a failed write, often because the deadline came: so it gets
+     * the time left, and at least {@link #RELEASE_GRACE_MS}, the answer having gone out already.
+     */
     private Future<Void> release(Attempt attempt) {
-        return SqlTemplate.forUpdate(pool,
+        return dialect.withinDeadline(pool, attempt.gate(), RELEASE_GRACE_MS, conn -> SqlTemplate.forUpdate(conn,
                         "DELETE FROM idempotency_keys WHERE owner = #{owner} AND idem_key = #{key} AND claim = #{claim}")
-                .execute(Map.of("owner", attempt.owner(), "key", attempt.key(), "claim", attempt.claim()))
+                        .execute(Map.of("owner", attempt.owner(), "key", attempt.key(), "claim", attempt.claim())))
                 .<Void>mapEmpty()
                 .onFailure(e -> LOG.log(Level.WARNING, "Could not release Idempotency-Key after a failed write; it is "
                         + "taken over once its lock runs out", e));
     }
 
-    /** Deletes answers older than {@link #RETENTION}; how many. */
-    public static Future<Integer> prune(Pool pool) {
-        return SqlTemplate.forUpdate(pool, "DELETE FROM idempotency_keys WHERE created_at < #{cutoff}")
-                .execute(Map.of("cutoff", OffsetDateTime.ofInstant(Instant.now().minus(RETENTION), ZoneOffset.UTC)))
+    /**
+     * Deletes answers older than {@link #RETENTION}; how many. Within {@link #PRUNE_TIMEOUT}: a row locked elsewhere
+     * (a session left idle in a transaction) would otherwise hold a connection of {@code pool}, the count flusher's,
+     * for as long as that session lives.
+     */
+    public static Future<Integer> prune(Pool pool, Dialect dialect) {
+        return dialect.withinDeadline(pool, WriteGate.within(PRUNE_TIMEOUT.toMillis()), 0, conn -> SqlTemplate
+                        .forUpdate(conn, "DELETE FROM idempotency_keys WHERE created_at < #{cutoff}")
+                        .execute(Map.of("cutoff", OffsetDateTime.ofInstant(Instant.now().minus(RETENTION),
+                                ZoneOffset.UTC))))
                 .map(deleted -> deleted.rowCount());
     }
 
@@ -246,7 +267,7 @@ public final class Idempotency {
     }
 
 
-    private record Attempt(String owner, String key, String fingerprint, String claim) {
+    private record Attempt(String owner, String key, String fingerprint, String claim, WriteGate gate) {
         Map<String, Object> params(Instant now) {
             var params = new HashMap<String, Object>();
             params.put("owner", owner);

@@ -44,6 +44,14 @@ public final class RobotChanges {
     private long timer = -1;
     private boolean stopped;
     private final Promise<Void> firstAttempt = Promise.promise();
+    /**
+     * Whether the start got past the schema check: until then a failure to listen is kept, not logged. A database
+     * that does not exist, or a login or {@code ?options=} it refuses, fails the listener first (it connects while
+     * the schema is checked), and the start then stops with one line that says why; a warning before it only
+     * repeated the cause at length.
+     */
+    private volatile boolean reporting;
+    private volatile Throwable unreported;
 
     private RobotChanges(Vertx vertx, Database database, RobotCache cache, MeterRegistry meters) {
         this.vertx = vertx;
@@ -67,9 +75,19 @@ public final class RobotChanges {
         return changes;
     }
 
-    /** Completes when the first attempt to listen has ended, well or not (then it goes on trying). */
+    /**
+     * Completes when the first attempt to listen has ended, well or not (then it goes on trying). Asked once the
+     * schema is there: from then on, failures to listen are logged, and one kept until now too.
+     */
     public Future<Void> firstAttempt() {
-        return firstAttempt.future();
+        return firstAttempt.future().andThen(done -> {
+            reporting = true;
+            Throwable kept = unreported;
+            unreported = null;
+            if (kept != null && connection == null && !stopped) {
+                LOG.warning("Cannot listen to robot changes, read cache off; retrying: " + kept);
+            }
+        });
     }
 
     private void listen() {
@@ -92,7 +110,11 @@ public final class RobotChanges {
                     LOG.fine("Listening to robot changes; read cache on");
                 })
                 .onFailure(e -> {
-                    LOG.warning("Cannot listen to robot changes, read cache off; retrying: " + e);
+                    if (reporting) {
+                        LOG.warning("Cannot listen to robot changes, read cache off; retrying: " + e);
+                    } else {
+                        unreported = e;
+                    }
                     vertx.setTimer(RECONNECT_MS, t -> listen());
                 })
                 .onComplete(attempt -> firstAttempt.tryComplete());

@@ -40,13 +40,18 @@ final class RobotRepository {
         return page.execute(Map.of("after", after, "limit", limit)).map(RobotRepository::list);
     }
 
-    /** Creates a robot on {@code client} (a transaction's connection, say). */
-    Future<Robot> create(SqlClient client, String name) {
-        return SqlTemplate.forQuery(client, dialect.returning("INSERT INTO robots (name) VALUES (#{name})",
-                        Robot.COLUMNS))
+    /**
+     * Creates a robot on {@code client} (a transaction's connection, say) with the id sequence's next value; empty
+     * when a row already has that id (one inserted by hand with an explicit id the sequence had not reached). Without
+     * an error: on PostgreSQL a failed statement would abort the transaction it is in. The id is the table's only
+     * unique constraint, so no other conflict is passed over.
+     */
+    Future<Optional<Robot>> create(SqlClient client, String name) {
+        return SqlTemplate.forQuery(client, dialect.returning(
+                        "INSERT INTO robots (name) VALUES (#{name}) ON CONFLICT DO NOTHING", Robot.COLUMNS))
                 .mapTo(ROBOT)
                 .execute(Map.of("name", name))
-                .map(rows -> rows.iterator().next());
+                .map(RobotRepository::first);
     }
 
     /**

@@ -3,11 +3,14 @@ package dev.robots.robots;
 import dev.robots.db.Dialect;
 import dev.robots.db.WriteGate;
 import dev.robots.http.Preconditions;
+import dev.robots.http.Problem;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.logging.Logger;
 
 /**
  * The robots, as the routes see them: owns the read-cache protocol (cache look-ups, loads that fill it, invalidation
@@ -15,6 +18,12 @@ import java.util.Optional;
  * pool; the cache is shared by all of them.
  */
 public final class RobotService {
+    private static final Logger LOG = Logger.getLogger(RobotService.class.getName());
+    /** Ids a create tries before it gives up, when the sequence is behind ids inserted by hand. */
+    static final int ID_TRIES = 10;
+    private static final String SEQUENCE_FIX = "SELECT setval(pg_get_serial_sequence('robots', 'id'), "
+            + "(SELECT max(id) FROM robots)) on PostgreSQL; ALTER TABLE robots ALTER COLUMN id RESTART WITH "
+            + "<max(id) + 1> on the embedded database, while the service is stopped";
     private final Pool pool;
     private final Dialect dialect;
     private final RobotRepository robots;
@@ -50,10 +59,36 @@ public final class RobotService {
         return robots.page(after, limit);
     }
 
-    /** Creates a robot on {@code client}: the transaction of an Idempotency-Key, say. */
+    /**
+     * Creates a robot on {@code client}: the transaction of an Idempotency-Key, say. An id the sequence hands out
+     * that a row inserted by hand already has is passed over for the next one, up to {@link #ID_TRIES} in all; past
+     * that, a 503 (nothing was created; each try moved the sequence on, so a retry gets further) and a warning that
+     * says how to move the sequence past the table's ids.
+     */
     Future<Robot> create(SqlClient client, String name) {
         // Nothing to invalidate: a robot that was not found is never cached, and ids are not reused.
-        return robots.create(client, name);
+        return create(client, name, 1);
+    }
+
+    private Future<Robot> create(SqlClient client, String name, int attempt) {
+        return robots.create(client, name).compose(created -> {
+            if (created.isPresent()) {
+                if (attempt > 1) {
+                    LOG.warning(() -> ("Robot %d was created after %d ids the sequence handed out were taken by rows "
+                            + "inserted by hand; move the sequence past them: %s").formatted(created.get().id(),
+                            attempt - 1, SEQUENCE_FIX));
+                }
+                return Future.succeededFuture(created.get());
+            }
+            if (attempt < ID_TRIES) {
+                return create(client, name, attempt + 1);
+            }
+            LOG.warning(() -> ("A create found the next %d ids of the robots' sequence taken by rows inserted by hand "
+                    + "and was refused; move the sequence past them: %s").formatted(ID_TRIES, SEQUENCE_FIX));
+            return Future.failedFuture(new Problem(503, ("The robot could not be given an id: the next %d were taken "
+                    + "by robots added by hand. Nothing was created; try again shortly.").formatted(ID_TRIES),
+                    Map.of("Retry-After", "1")));
+        });
     }
 
     /**

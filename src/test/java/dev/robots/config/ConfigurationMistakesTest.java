@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.robots.Application;
+import dev.robots.LogCapture;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.logging.Level;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -80,13 +82,36 @@ class ConfigurationMistakesTest {
                 .hasMessage("DATABASE_URL names the host 'db.invalid', which cannot be resolved");
     }
 
+    /** The one line alone: the read cache's listener, which connects meanwhile, printed its failure first. */
     @Test
     void a_postgresql_database_that_does_not_exist_names_the_variable() {
         String admin = dev.robots.TestDatabase.ADMIN_URL;
         String missing = admin.substring(0, admin.lastIndexOf('/') + 1) + "robots_no_such_database";
-        assertThat(start(Map.of("DATABASE_URL", missing)))
-                .hasMessageStartingWith("DATABASE_URL: PostgreSQL refuses it: ")
-                .hasMessageContaining("robots_no_such_database");
+        try (var logs = new LogCapture(Level.WARNING)) {
+            assertThat(start(Map.of("DATABASE_URL", missing)))
+                    .hasMessageStartingWith("DATABASE_URL: PostgreSQL refuses it: ")
+                    .hasMessageContaining("robots_no_such_database");
+            assertThat(logs.lines()).isEmpty();
+        }
+    }
+
+    @Test
+    void a_url_parameter_or_port_that_cannot_be_used_is_named_for_what_is_wrong() {
+        String url = "postgres://robots:secret-pw@127.0.0.1:5432/robots";
+        assertThat(start(Map.of("DATABASE_URL", url + "?sslmode=bogus")))
+                .hasMessage("DATABASE_URL: sslmode must be one of disable, allow, prefer, require, verify-ca, "
+                        + "verify-full");
+        assertThat(start(Map.of("DATABASE_URL", url.replace("5432", "99999"))))
+                .hasMessage("DATABASE_URL: the port (after HOST:) must be a number from 1 to 65535");
+        assertThat(start(Map.of("DATABASE_URL", url + "?connect_timeout=abc&foo=bar")))
+                .hasMessageStartingWith("DATABASE_URL: connect_timeout is not read from the URL; set DB_TIMEOUT_MS");
+        assertThat(start(Map.of("DATABASE_URL", url + "?sslmode=disable&foo=bar")))
+                .hasMessage("DATABASE_URL has the parameter 'foo', which this service does not take; it takes "
+                        + "application_name, host, options, password, sslmode, user");
+        assertThat(start(Map.of("DATABASE_URL", url + "?sslmode=disable&sslmode=require")))
+                .hasMessage("DATABASE_URL gives the parameter 'sslmode' twice");
+        assertThat(start(Map.of("DATABASE_URL", url + "?sslmode")))
+                .hasMessageStartingWith("DATABASE_URL has a query parameter that is not NAME=VALUE");
     }
 
     @Test
@@ -94,10 +119,13 @@ class ConfigurationMistakesTest {
         // A password PostgreSQL's trust authentication ignores, so that the line can be seen not to quote it.
         String admin = dev.robots.TestDatabase.ADMIN_URL.replaceFirst("://([^:@/]+)@", "://$1:secret-pw@");
         for (String setting : new String[] {"statement_timeout%3Dabc", "no_such_setting%3D1"}) {
-            assertThat(start(Map.of("DATABASE_URL", admin + "?options=-c%20" + setting)))
-                    .hasMessageStartingWith("DATABASE_URL: PostgreSQL refuses it: ")
-                    .hasMessageContaining(setting.substring(0, setting.indexOf('%')))
-                    .hasMessageNotContaining("secret-pw");
+            try (var logs = new LogCapture(Level.WARNING)) {
+                assertThat(start(Map.of("DATABASE_URL", admin + "?options=-c%20" + setting)))
+                        .hasMessageStartingWith("DATABASE_URL: PostgreSQL refuses it: ")
+                        .hasMessageContaining(setting.substring(0, setting.indexOf('%')))
+                        .hasMessageNotContaining("secret-pw");
+                assertThat(logs.lines()).isEmpty();
+            }
         }
     }
 

@@ -112,12 +112,16 @@ class SilentDatabaseTest {
         }
     }
 
-    /** Waits until a session of the service is in its COMMIT (the deferred trigger sleeping in it). */
+    /**
+     * Waits until a session of the service is in the create's COMMIT (the deferred trigger sleeping in it), not the
+     * Idempotency-Key's claim, which commits in a transaction of its own just before, at once.
+     */
     private static void awaitCommitInFlight(TestDatabase database) throws Exception {
         try (Connection c = database.connect(); var statement = c.createStatement()) {
             for (int i = 0; i < 400; i++) {
                 var rows = statement.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                        + "current_database() AND state = 'active' AND query ILIKE 'COMMIT%'");
+                        + "current_database() AND state = 'active' AND query ILIKE 'COMMIT%' "
+                        + "AND clock_timestamp() - query_start > interval '100 milliseconds'");
                 rows.next();
                 if (rows.getLong(1) > 0) {
                     return;

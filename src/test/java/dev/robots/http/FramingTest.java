@@ -130,6 +130,24 @@ class FramingTest {
                 + "\r\n" + json).statuses()).containsExactly(201);
     }
 
+    /**
+     * RFC 9112 section 3: method SP request-target SP HTTP-version. Netty splits the line on any run of white space,
+     * and {@code GET  /v1/robots/1 HTTP/1.1} was served 200; nothing is counted, written or answered but the 400.
+     */
+    @Test
+    void a_request_line_with_other_white_space_than_one_space_between_its_parts_is_a_400() throws Exception {
+        for (String line : new String[] {"GET  /v1/robots/1 HTTP/1.1", "GET /v1/robots/1  HTTP/1.1",
+                "GET\t/v1/robots/1 HTTP/1.1", "GET /v1/robots/1\tHTTP/1.1", " GET /v1/robots/1 HTTP/1.1",
+                "GET /v1/robots/1 HTTP/1.1 ", "DELETE  /v1/robots/1 HTTP/1.1", "GET /v1/robots/1"}) {
+            var answer = refused(line + "\r\nHost: x\r\n" + AUTH + "\r\n", 400);
+            assertThat(answer.text()).as(line).contains("one space between each");
+        }
+        assertThat(service.get("/v1/robots/1").statusCode()).isEqualTo(200);
+        // Empty lines before the request line are still skipped (RFC 9112 section 2.2).
+        assertThat(Raw.exchange(port, "\r\nGET /v1/robots/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .statuses()).containsExactly(200);
+    }
+
     @Test
     void options_star_is_a_204_with_allow_and_other_targets_that_are_not_paths_are_a_400_problem() throws Exception {
         var options = Raw.exchange(port, "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");

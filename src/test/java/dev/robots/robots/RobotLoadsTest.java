@@ -49,7 +49,7 @@ class RobotLoadsTest {
     private List<Robot> robots(int n) {
         var created = new ArrayList<Robot>();
         for (int i = 0; i < n; i++) {
-            created.add(repository.create(db.pool(), "r" + i).await());
+            created.add(repository.create(db.pool(), "r" + i).await().orElseThrow());
         }
         return created;
     }
