@@ -23,8 +23,8 @@ final class CountRepository {
      * flushers of several instances cannot deadlock whatever order they lock rows in. A CTE with a locking clause is
      * evaluated once, on its own (never folded into the UPDATE), so the UPDATE touches only rows it has locked.
      * {@link #SETTINGS} keeps the rows read through the primary key (one index lookup per robot, also on a table so
-     * small that PostgreSQL would rather scan it). On a 1M-robot table a 1,000-robot chunk took 9-10 ms without the
-     * locking step and 11-15 ms with it (ARCHITECTURE.md).
+     * small that PostgreSQL would rather scan it). On the 1M-robot table the locking step took a 1,000-robot chunk's
+     * statement from 10 to 12 ms (medians; ARCHITECTURE.md).
      */
     private static final String ADD = "WITH locked AS (SELECT r.id, u.n FROM unnest($1::bigint[], $2::bigint[]) "
             + "AS u(id, n) JOIN robots AS r ON r.id = u.id FOR UPDATE OF r SKIP LOCKED) "
