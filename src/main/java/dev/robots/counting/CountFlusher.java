@@ -23,7 +23,9 @@ import java.util.logging.Logger;
  * <p>A flush takes the due sums and cuts them, in id order, into chunks of at most {@link #CHUNK} robots; each chunk
  * is one transaction of a few statements with a fresh id, kept until the database confirms it. A failed chunk is
  * retried with the same id and the same sums, with backoff, while new references gather beside it; the id makes a
- * retry after an unknown commit outcome harmless. Sums are kept in primitive maps; their memory is the gauge
+ * retry after an unknown commit outcome harmless. A chunk skips the robots whose rows another transaction holds
+ * locked (PostgreSQL) rather than wait for them with the chunk's other robots: their sums go back and join the next
+ * flush, in a chunk of a new id. Sums are kept in primitive maps; their memory is the gauge
  * {@code robots_references_memory_bytes}. All state lives on one Vert.x context.
  */
 public final class CountFlusher {
@@ -47,11 +49,17 @@ public final class CountFlusher {
     private final Timer flushTime;
     private final Counter flushFailures;
     private final Counter rowsFlushed;
+    private final Counter rowsSkipped;
     private final Consumer<LongLongMap> flushed;
     private final int chunkSize;
 
     /** Sums taken from the counter and not yet cut into chunks; emptied and reused, not replaced (see ReferenceCounter). */
     private final LongLongMap ready = new LongLongMap();
+    /**
+     * Sums of robots that a written chunk skipped (their rows were locked elsewhere): they join {@code ready} when the
+     * next flush begins, not at once, so that a row locked for long is tried once per flush, not in a loop.
+     */
+    private final LongLongMap skipped = new LongLongMap();
     /** Chunks cut from earlier sums and not yet confirmed, the first being the one in flight or to retry. */
     private final ArrayDeque<Chunk> chunks = new ArrayDeque<>();
     private int failures;
@@ -71,6 +79,10 @@ public final class CountFlusher {
                 total += sum;
             }
             return total;
+        }
+
+        long sumOf(long robot) {
+            return sums[Arrays.binarySearch(ids, robot)];
         }
     }
 
@@ -96,6 +108,9 @@ public final class CountFlusher {
                 .description("Attempts to write reference counts that failed (and were retried)").register(meters);
         this.rowsFlushed = Counter.builder("robots.count.flush.rows")
                 .description("Robot rows whose counts flushes have written").register(meters);
+        this.rowsSkipped = Counter.builder("robots.count.flush.skipped")
+                .description("Robot rows a flush skipped because another transaction held them locked (their sums "
+                        + "went with a later flush)").register(meters);
         Gauge.builder("robots.references.pending", this, CountFlusher::pending)
                 .description("References recorded and not yet written to the database").register(meters);
         Gauge.builder("robots.references.memory", this, CountFlusher::memoryBytes).baseUnit("bytes")
@@ -132,10 +147,12 @@ public final class CountFlusher {
         return Duration.ofMillis(Math.min(millis, Math.max(interval.toMillis(), MAX_BACKOFF.toMillis())));
     }
 
-    /** {@code references} more were added to {@code ready}. */
+    /** {@code references} more were added to {@code ready}; the sums skipped before join them. */
     private void collect(long references) {
+        ready.addAll(skipped);
+        skipped.clear();
         taken += references;
-        takenBytes = ready.bytes() + chunkBytes();
+        takenBytes = heldBytes();
     }
 
     /**
@@ -168,11 +185,28 @@ public final class CountFlusher {
             }
             failures = 0;
             chunks.removeFirst();
-            taken -= chunk.total();
-            takenBytes = ready.bytes() + chunkBytes();
-            rowsFlushed.increment(chunk.ids().length);
-            result.result().ifPresentOrElse(flushed,
-                    () -> LOG.info("Flush %s had already been applied; not applying it twice".formatted(chunk.id())));
+            var outcome = result.result();
+            long deferred = 0;
+            for (long robot : outcome.skipped()) {
+                long sum = chunk.sumOf(robot);
+                skipped.add(robot, sum);
+                deferred += sum;
+            }
+            taken -= chunk.total() - deferred;
+            takenBytes = heldBytes();
+            rowsFlushed.increment(chunk.ids().length - outcome.skipped().length);
+            rowsSkipped.increment(outcome.skipped().length);
+            if (outcome.skipped().length > 0) {
+                // Not a warning: another instance's flush holds its rows for milliseconds, so skips come with load.
+                long references = deferred;
+                LOG.fine(() -> "Flush %s skipped %d robots locked by another transaction; their %d references go with "
+                        .formatted(chunk.id(), outcome.skipped().length, references) + "the next flush");
+            }
+            if (outcome.repeated()) {
+                LOG.info("Flush %s had already been applied; not applying it twice".formatted(chunk.id()));
+            } else {
+                flushed.accept(outcome.counts());
+            }
             return flushOnce();
         });
     }
@@ -188,6 +222,11 @@ public final class CountFlusher {
             }
             chunks.addLast(new Chunk(UUID.randomUUID().toString(), chunkIds, chunkSums));
         }
+    }
+
+    /** Bytes of the sums taken from the counter and not yet written. */
+    private long heldBytes() {
+        return ready.bytes() + skipped.bytes() + chunkBytes();
     }
 
     private long chunkBytes() {
@@ -232,7 +271,7 @@ public final class CountFlusher {
             return;
         }
         flushOnce().onComplete(attempt -> {
-            if (chunks.isEmpty() && ready.isEmpty()) {
+            if (chunks.isEmpty() && ready.isEmpty() && skipped.isEmpty()) {
                 done.complete();
             } else if (System.nanoTime() >= until) {
                 done.fail("%d references were not written to the database before the shutdown deadline"

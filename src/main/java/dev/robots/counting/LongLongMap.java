@@ -69,6 +69,11 @@ public final class LongLongMap {
         return keys[slot] == key ? values[slot] : 0;
     }
 
+    /** Whether {@code key} has a sum (which may be 0). */
+    public boolean containsKey(long key) {
+        return key > 0 && keys[slot(key, keys)] == key;
+    }
+
     public int size() {
         return size;
     }
