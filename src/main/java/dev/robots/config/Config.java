@@ -187,9 +187,23 @@ public record Config(
                 throw new ConfigurationError(("CORS_ORIGINS: '%s' is not an origin; give scheme://host[:port] items "
                         + "(http or https, no path, no wildcard, not null), comma-separated").formatted(item));
             }
-            origins.add(origin);
+            origins.add(serialised(origin, matcher.group(1)));
         }
         return List.copyOf(origins);
+    }
+
+    /**
+     * {@code origin} as a browser writes it in {@code Origin}: without its scheme's default port ({@code https://x:443}
+     * is sent as {@code https://x}, and would never match) and with the port's digits as a number ({@code :08080}).
+     */
+    private static String serialised(String origin, String port) {
+        if (port == null) {
+            return origin;
+        }
+        String withoutPort = origin.substring(0, origin.length() - port.length() - 1);
+        int number = Integer.parseInt(port);
+        int scheme = origin.startsWith("https:") ? 443 : 80;
+        return number == scheme ? withoutPort : withoutPort + ":" + number;
     }
 
     /** The shortest bearer token accepted: shorter ones are guessable, or a mistake (a word of a comment). */

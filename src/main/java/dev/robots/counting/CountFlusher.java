@@ -53,7 +53,7 @@ public final class CountFlusher {
     private final Consumer<LongLongMap> flushed;
     private final int chunkSize;
 
-    /** Sums taken from the counter and not yet cut into chunks; emptied and reused, not replaced (see ReferenceCounter). */
+    /** Sums taken from the counter and not yet cut into chunks; emptied and reused, not replaced (ReferenceCounter). */
     private final LongLongMap ready = new LongLongMap();
     /**
      * Sums of robots that a written chunk skipped (their rows were locked elsewhere): they join {@code ready} when the

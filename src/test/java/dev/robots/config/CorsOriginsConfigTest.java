@@ -44,4 +44,12 @@ class CorsOriginsConfigTest {
         assertThat(config.corsOrigins()).containsExactly("https://app.example.com", "http://localhost:3000",
                 "https://admin.example.com", "http://127.0.0.1:8080", "http://[::1]:5173");
     }
+
+    @Test
+    void a_default_port_is_dropped_as_browsers_drop_it() {
+        var config = Config.from(Map.of("CORS_ORIGINS", "https://app.example.com:443,http://app.example.com:80,"
+                + "http://app.example.com:443,https://x.example:08443"));
+        assertThat(config.corsOrigins()).containsExactly("https://app.example.com", "http://app.example.com",
+                "http://app.example.com:443", "https://x.example:8443");
+    }
 }
