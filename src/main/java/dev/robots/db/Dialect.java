@@ -75,16 +75,13 @@ public enum Dialect {
                 return Future.failedFuture(new WriteGate.Abandoned());
             }
             return switch (this) {
-                case POSTGRESQL -> conn.begin().compose(tx -> (timeout == 0 ? Future.succeededFuture()
-                                : conn.preparedQuery("SELECT set_config('statement_timeout', $1, true), "
-                                        + "set_config('lock_timeout', $1, true)").execute(Tuple.of(timeout + "ms")))
+                case POSTGRESQL -> conn.begin().compose(tx -> limit(conn, timeout)
                         .compose(set -> work.apply(conn))
                         .compose(
                                 result -> commit(tx, gate).map(result),
                                 failure -> tx.rollback().transform(rolledBack -> Future.<T>failedFuture(failure))));
                 // H2's LOCK_TIMEOUT belongs to the session, and SET commits: set before the transaction, reset after.
-                case H2 -> (timeout == 0 ? Future.succeededFuture()
-                                : conn.query("SET LOCK_TIMEOUT " + timeout).execute())
+                case H2 -> limit(conn, timeout)
                         .compose(set -> conn.query("SET AUTOCOMMIT FALSE").execute())
                         .compose(begun -> work.apply(conn))
                         .compose(
@@ -125,15 +122,27 @@ public enum Dialect {
             return Future.failedFuture(new WriteGate.Abandoned());
         }
         return switch (this) {
-            case POSTGRESQL -> pool.withTransaction(conn -> (timeout == 0 ? Future.succeededFuture()
-                            : conn.preparedQuery("SELECT set_config('statement_timeout', $1, true), "
-                                    + "set_config('lock_timeout', $1, true)").execute(Tuple.of(timeout + "ms")))
-                    .compose(set -> work.apply(conn)));
-            case H2 -> pool.withConnection(conn -> (timeout == 0 ? Future.succeededFuture()
-                            : conn.query("SET LOCK_TIMEOUT " + timeout).execute())
+            case POSTGRESQL -> pool.withTransaction(conn -> limit(conn, timeout).compose(set -> work.apply(conn)));
+            case H2 -> pool.withConnection(conn -> limit(conn, timeout)
                     .compose(set -> work.apply(conn))
                     .eventually(() -> timeout == 0 ? Future.succeededFuture()
                             : conn.query("SET LOCK_TIMEOUT " + H2_LOCK_TIMEOUT_MS).execute()));
+        };
+    }
+
+    /**
+     * Bounds the statements that follow on {@code conn} to {@code timeoutMillis} (0: no bound): on PostgreSQL for the
+     * transaction under way ({@code statement_timeout} and {@code lock_timeout}, local to it); on H2 for the session
+     * ({@code LOCK_TIMEOUT}, which the caller resets).
+     */
+    private Future<?> limit(SqlConnection conn, long timeoutMillis) {
+        if (timeoutMillis == 0) {
+            return Future.succeededFuture();
+        }
+        return switch (this) {
+            case POSTGRESQL -> conn.preparedQuery("SELECT set_config('statement_timeout', $1, true), "
+                    + "set_config('lock_timeout', $1, true)").execute(Tuple.of(timeoutMillis + "ms"));
+            case H2 -> conn.query("SET LOCK_TIMEOUT " + timeoutMillis).execute();
         };
     }
 
