@@ -103,9 +103,11 @@ public final class RobotService {
                     if (current.isEmpty() || current.get().name().equals(name)) {
                         return Future.succeededFuture(current);
                     }
-                    return robots.rename(conn, id, name).onSuccess(renamed -> cache.invalidate(id));
+                    return robots.rename(conn, id, name);
                 }))
-                .onFailure(failed -> cache.invalidate(id));
+                // Once the transaction has ended, not at the UPDATE: a miss loaded between the UPDATE and the COMMIT
+                // reads the old row, and would be kept (on H2, with no announcement to follow, until it expired).
+                .andThen(done -> cache.invalidate(id));
     }
 
     /** Deletes robot {@code id}, under {@code condition} and {@code gate} as {@link #rename}; whether there was one. */
