@@ -1,6 +1,7 @@
 package dev.robots.config;
 
 import dev.robots.observability.Logging;
+import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -183,27 +184,42 @@ public record Config(
         for (String item : items) {
             String origin = item.toLowerCase(Locale.ROOT);
             var matcher = ORIGIN.matcher(origin);
-            if (!matcher.matches() || matcher.group(1) != null && Integer.parseInt(matcher.group(1)) > 65535) {
+            String serialised = matcher.matches() ? serialised(origin, matcher.group(1)) : null;
+            if (serialised == null) {
                 throw new ConfigurationError(("CORS_ORIGINS: '%s' is not an origin; give scheme://host[:port] items "
                         + "(http or https, no path, no wildcard, not null), comma-separated").formatted(item));
             }
-            origins.add(serialised(origin, matcher.group(1)));
+            origins.add(serialised);
         }
         return List.copyOf(origins);
     }
 
     /**
-     * {@code origin} as a browser writes it in {@code Origin}: without its scheme's default port ({@code https://x:443}
-     * is sent as {@code https://x}, and would never match) and with the port's digits as a number ({@code :08080}).
+     * {@code origin} (matched by {@link #ORIGIN}, {@code port} its port's digits or null) as a browser writes it in
+     * {@code Origin}, or null if it is none: without its scheme's default port ({@code https://x:443} is sent as
+     * {@code https://x}), the port's digits as a number ({@code :08080}) from 1 to 65535, and an IPv6 address in its
+     * one short form ({@code [0:0::2]} is sent as {@code [::2]}, RFC 5952). Written otherwise, it would never match.
      */
     private static String serialised(String origin, String port) {
-        if (port == null) {
-            return origin;
+        int hostStart = origin.indexOf("://") + 3;
+        String scheme = origin.substring(0, hostStart);
+        String host = origin.substring(hostStart, port == null ? origin.length() : origin.length() - port.length() - 1);
+        if (host.startsWith("[")) {
+            byte[] address = NetUtil.createByteArrayFromIpAddressString(host.substring(1, host.length() - 1));
+            if (address == null || address.length != 16) {
+                return null;
+            }
+            host = "[" + NetUtil.bytesToIpAddress(address) + "]";
         }
-        String withoutPort = origin.substring(0, origin.length() - port.length() - 1);
+        if (port == null) {
+            return scheme + host;
+        }
         int number = Integer.parseInt(port);
-        int scheme = origin.startsWith("https:") ? 443 : 80;
-        return number == scheme ? withoutPort : withoutPort + ":" + number;
+        if (number < 1 || number > 65535) {
+            return null;
+        }
+        int defaultPort = scheme.startsWith("https:") ? 443 : 80;
+        return number == defaultPort ? scheme + host : scheme + host + ":" + number;
     }
 
     /** The shortest bearer token accepted: shorter ones are guessable, or a mistake (a word of a comment). */

@@ -1,6 +1,7 @@
 package dev.robots.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.util.List;
@@ -51,5 +52,20 @@ class CorsOriginsConfigTest {
                 + "http://app.example.com:443,https://x.example:08443"));
         assertThat(config.corsOrigins()).containsExactly("https://app.example.com", "http://app.example.com",
                 "http://app.example.com:443", "https://x.example:8443");
+    }
+
+    @Test
+    void an_ipv6_address_is_kept_in_the_short_form_browsers_send() {
+        var config = Config.from(Map.of("CORS_ORIGINS", "https://[0:0::2],http://[2001:DB8:0:0:0:0:0:1]:8080"));
+        assertThat(config.corsOrigins()).containsExactly("https://[::2]", "http://[2001:db8::1]:8080");
+    }
+
+    @Test
+    void a_port_or_address_no_browser_can_send_stops_the_start() {
+        for (String item : List.of("https://x.example:0", "https://x.example:00000", "https://[1.2.3.4]",
+                "https://[::g]")) {
+            assertThatThrownBy(() -> Config.from(Map.of("CORS_ORIGINS", item)))
+                    .as(item).isInstanceOf(ConfigurationError.class).hasMessageContaining("CORS_ORIGINS");
+        }
     }
 }
