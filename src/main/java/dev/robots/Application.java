@@ -316,8 +316,8 @@ public final class Application {
             stopped.await(Math.max(1, remaining(deadline).toMillis()), TimeUnit.MILLISECONDS);
             LOG.info("Stopped; every recorded reference was written");
         } catch (TimeoutException e) {
-            throw new IllegalStateException("Shutdown did not finish within SHUTDOWN_TIMEOUT; %d references unwritten"
-                    .formatted(flusher.pending()), e);
+            throw new Unfinished("Shutdown did not finish within SHUTDOWN_TIMEOUT; %d references unwritten"
+                    .formatted(flusher.pending()));
         } finally {
             metrics.close();
             // Closed last and from this thread: callbacks chained after it would have no event loop to run on.
@@ -342,5 +342,15 @@ public final class Application {
 
     private static Duration remaining(long deadline) {
         return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+    }
+
+    /**
+     * A shutdown that ran out of its time (a database that did not take the last flush): an outcome the log line
+     * states in full, not a bug, so it carries no stack trace.
+     */
+    public static final class Unfinished extends RuntimeException {
+        Unfinished(String message) {
+            super(message, null, false, false);
+        }
     }
 }

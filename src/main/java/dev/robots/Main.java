@@ -47,6 +47,9 @@ public final class Main {
         try {
             app.stop();
             exit(0);
+        } catch (Application.Unfinished e) {
+            LOG.severe(e.getMessage());
+            exit(1);
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "Shutdown did not complete: " + e.getMessage(), e);
             exit(1);

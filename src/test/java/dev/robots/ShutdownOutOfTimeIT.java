@@ -1,0 +1,50 @@
+package dev.robots;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SIGTERM while a robot's row is held locked (by hand, in another session) past SHUTDOWN_TIMEOUT: the last flush
+ * cannot write its count, and the jar says so in one line and exits 1, without a stack trace (an expected outcome).
+ */
+class ShutdownOutOfTimeIT {
+    private static final int SHUTDOWN_TIMEOUT_SECONDS = 3;
+
+    @Test
+    void a_shutdown_that_cannot_write_its_counts_in_time_says_how_many_in_one_line_and_exits_1() throws Exception {
+        try (var database = (TestDatabase.Postgres) TestDatabase.create("postgresql");
+                var jar = JarProcess.start(Map.of("DATABASE_URL", database.url(), "COUNT_FLUSH_MS", "600000",
+                        "SHUTDOWN_TIMEOUT", Integer.toString(SHUTDOWN_TIMEOUT_SECONDS), "ACCESS_LOG", "false",
+                        "API_TOKENS", RunningService.TOKEN));
+                var lock = database.connect()) {
+            var http = HttpClient.newHttpClient();
+            var created = http.send(HttpRequest.newBuilder(jar.uri("/v1/robots"))
+                    .header("Content-Type", "application/json")
+                    .header("Authorization", "Bearer " + RunningService.TOKEN)
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"held\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            long id = new JsonObject(created.body()).getLong("id");
+            for (int i = 0; i < 3; i++) {
+                assertThat(http.send(HttpRequest.newBuilder(jar.uri("/v1/robots/" + id)).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+            }
+            lock.setAutoCommit(false);
+            lock.createStatement().execute("SELECT 1 FROM robots WHERE id = " + id + " FOR UPDATE");
+
+            int exitStatus = jar.terminate(Duration.ofSeconds(SHUTDOWN_TIMEOUT_SECONDS + 5));
+            lock.rollback();
+
+            var output = jar.output();
+            assertThat(exitStatus).as(String.join("\n", output)).isEqualTo(1);
+            assertThat(output).anyMatch(line -> line.contains("3 references unwritten"))
+                    .noneMatch(line -> line.startsWith("\tat ") || line.contains("Exception"));
+        }
+    }
+}
