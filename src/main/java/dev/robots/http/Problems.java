@@ -149,11 +149,25 @@ public final class Problems {
             case 400 -> "The request could not be read.";
             case 403 -> "Requests from this Origin are not allowed (CORS).";
             // The body handler's, for a body sent under an expectation other than 100-continue.
-            case 417 -> "Expect: '%s' cannot be met; this server meets only Expect: 100-continue, or send no Expect."
-                    .formatted(shorten(String.join(", ", ctx.request().headers().getAll("Expect"))));
+            case 417 -> expectationFailed(ctx).detail();
             // The docs files' (StaticHandler's); Content-Range says how long the file is.
             default -> "The request was refused.";
         };
+    }
+
+    /**
+     * Whether {@code ctx} carries an {@code Expect} this server cannot meet: anything but {@code 100-continue}, as
+     * Vert.x Web's BodyHandler decides it for the writes that read a body.
+     */
+    public static boolean unmetExpectation(RoutingContext ctx) {
+        String expect = ctx.request().getHeader("Expect");
+        return expect != null && !expect.equalsIgnoreCase("100-continue");
+    }
+
+    /** The 417 of an {@code Expect} other than {@code 100-continue}. */
+    public static Problem expectationFailed(RoutingContext ctx) {
+        return new Problem(417, "Expect: '%s' cannot be met; this server meets only Expect: 100-continue, or send no "
+                .formatted(shorten(String.join(", ", ctx.request().headers().getAll("Expect")))) + "Expect.");
     }
 
     /** What a client sent, cut to a length a sentence can quote. */
