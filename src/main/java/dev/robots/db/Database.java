@@ -280,6 +280,11 @@ public final class Database {
      * giving it up. The reactive client hands such a failure on as the transport raised it: a
      * {@link SocketException} on the JDK's sockets, a {@link Errors.NativeIoException} on the native one (epoll).
      * Other input-output failures (a file) are no socket's, and stay bugs.
+     *
+     * <p>Any error PostgreSQL reports as {@code FATAL} (or {@code PANIC}) too, whatever its SQLSTATE: such an error
+     * ends the session, so it is a connection refused or lost, not a statement of ours that was wrong. A database that
+     * accepts no connections ({@code ALTER DATABASE ... ALLOW_CONNECTIONS false}: 55000), one dropped or renamed
+     * (3D000), a login refused after a password rotation (28P01) were 500s, each logged SEVERE with a stack trace.
      */
     public static boolean isUnavailable(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
@@ -302,7 +307,8 @@ public final class Database {
                     || t.getMessage().equals("Timeout"))) {
                 return true;
             }
-            if (t instanceof PgException pg && isConnectionState(pg.getSqlState())) {
+            if (t instanceof PgException pg && (isConnectionState(pg.getSqlState())
+                    || "FATAL".equals(pg.getSeverity()) || "PANIC".equals(pg.getSeverity()))) {
                 return true;
             }
             if (t instanceof SQLException sql && isConnectionState(sql.getSQLState())) {
