@@ -280,6 +280,15 @@ public final class Database {
      * giving it up. The reactive client hands such a failure on as the transport raised it: a
      * {@link SocketException} on the JDK's sockets, a {@link Errors.NativeIoException} on the native one (epoll).
      * Other input-output failures (a file) are no socket's, and stay bugs.
+     *
+     * <p>Any error PostgreSQL reports as {@code FATAL} (or {@code PANIC}) too, whatever its SQLSTATE: such an error
+     * ends the session, so it is a connection refused or lost, not a statement of ours that was wrong. A database that
+     * accepts no connections ({@code ALTER DATABASE ... ALLOW_CONNECTIONS false}: 55000), one dropped or renamed
+     * (3D000), a login refused after a password rotation (28P01) were 500s, each logged SEVERE with a stack trace.
+     *
+     * <p>And a database that takes no writes now (PostgreSQL 25006 read_only_sql_transaction: a standby reached
+     * during a failover, {@code default_transaction_read_only} set for maintenance; H2's 90097, a read-only file): the
+     * statement was refused, so nothing was changed and the write may be sent again. Every write was a 500.
      */
     public static boolean isUnavailable(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
@@ -302,7 +311,8 @@ public final class Database {
                     || t.getMessage().equals("Timeout"))) {
                 return true;
             }
-            if (t instanceof PgException pg && isConnectionState(pg.getSqlState())) {
+            if (t instanceof PgException pg && (isConnectionState(pg.getSqlState())
+                    || "FATAL".equals(pg.getSeverity()) || "PANIC".equals(pg.getSeverity()))) {
                 return true;
             }
             if (t instanceof SQLException sql && isConnectionState(sql.getSQLState())) {
@@ -336,6 +346,12 @@ public final class Database {
      * full). None is a bug here; each passes, and the client should try again shortly.
      */
     static boolean isConnectionState(String state) {
-        return state != null && (state.startsWith("08") || state.startsWith("57P") || state.startsWith("53"));
+        return state != null && (state.startsWith("08") || state.startsWith("57P") || state.startsWith("53")
+                || state.equals(READ_ONLY) || state.equals(H2_READ_ONLY));
     }
+
+    /** PostgreSQL's read_only_sql_transaction. */
+    private static final String READ_ONLY = "25006";
+    /** H2's DATABASE_IS_READ_ONLY. */
+    private static final String H2_READ_ONLY = "90097";
 }

@@ -25,6 +25,20 @@ public final class Guards {
     private static final Set<String> PROBES = Set.of("/healthz", "/readyz");
     private static final Set<HttpMethod> READS = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS);
     private static final String WRITE_GATE = "robots.writeGate";
+    /**
+     * The request headers a page of an allowed origin may send beyond the CORS-safelisted ones: the token, the JSON
+     * type, and what the API reads for conditional and retried requests. Only Authorization and Content-Type were
+     * listed, so a browser's preflight refused a PATCH with If-Match, a POST with Idempotency-Key and a GET with
+     * If-None-Match (none of them is safelisted), and such a page could not use what makes writes safe.
+     */
+    static final Set<String> CORS_REQUEST_HEADERS = Set.of("Authorization", "Content-Type", "If-Match",
+            "If-None-Match", "Idempotency-Key", "X-Request-Id");
+    /**
+     * The response headers such a page may read beyond the safelisted ones. Location alone was exposed: the page could
+     * not read the ETag that If-Match needs, nor Idempotent-Replayed, Retry-After or the request id.
+     */
+    static final Set<String> CORS_RESPONSE_HEADERS = Set.of("Location", "ETag", "Idempotent-Replayed", "Retry-After",
+            "X-Request-Id", "WWW-Authenticate", "Allow");
 
     private final Config config;
     private final AtomicInteger inProgress;
@@ -46,8 +60,8 @@ public final class Guards {
             router.route().order(-1).handler(CorsHandler.create()
                     .addOrigins(config.corsOrigins())
                     .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PATCH, HttpMethod.DELETE))
-                    .allowedHeaders(Set.of("Authorization", "Content-Type"))
-                    .exposedHeaders(Set.of("Location"))
+                    .allowedHeaders(CORS_REQUEST_HEADERS)
+                    .exposedHeaders(CORS_RESPONSE_HEADERS)
                     .maxAgeSeconds(600));
         }
     }

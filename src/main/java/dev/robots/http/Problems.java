@@ -76,6 +76,11 @@ public final class Problems {
             return Problem.badRequest("The form could not be decoded: send robot_id=ID, "
                     + "application/x-www-form-urlencoded, percent-encoded as UTF-8.");
         }
+        if (isFormTooLarge(failure)) {
+            // The form decoder's limits (fields, field length): a form in good framing, not a malformed body.
+            return Problem.badRequest("The form has too many fields, or one too long: send robot_id=ID and nothing "
+                    + "else.");
+        }
         if (!ctx.request().isEnded() && (failure instanceof NumberFormatException
                 || failure instanceof DecoderException || failure instanceof TooLongFrameException)) {
             // Netty's HTTP decoder failed on the body as it came in (a malformed chunk size, say): the client's doing.
@@ -149,11 +154,41 @@ public final class Problems {
             case 400 -> "The request could not be read.";
             case 403 -> "Requests from this Origin are not allowed (CORS).";
             // The body handler's, for a body sent under an expectation other than 100-continue.
-            case 417 -> "Expect: '%s' cannot be met; this server meets only Expect: 100-continue, or send no Expect."
-                    .formatted(shorten(String.join(", ", ctx.request().headers().getAll("Expect"))));
+            case 417 -> expectationFailed(ctx).detail();
             // The docs files' (StaticHandler's); Content-Range says how long the file is.
             default -> "The request was refused.";
         };
+    }
+
+    /**
+     * Whether {@code ctx} carries an {@code Expect} this server cannot meet: anything but {@code 100-continue}, as
+     * Vert.x Web's BodyHandler decides it for the writes that read a body.
+     */
+    public static boolean unmetExpectation(RoutingContext ctx) {
+        String expect = ctx.request().getHeader("Expect");
+        return expect != null && !expect.equalsIgnoreCase("100-continue");
+    }
+
+    /** The 417 of an {@code Expect} other than {@code 100-continue}. */
+    public static Problem expectationFailed(RoutingContext ctx) {
+        return new Problem(417, "Expect: '%s' cannot be met; this server meets only Expect: 100-continue, or send no "
+                .formatted(shorten(String.join(", ", ctx.request().headers().getAll("Expect")))) + "Expect.");
+    }
+
+    private static boolean isFormTooLarge(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof HttpPostRequestDecoder.TooManyFormFieldsException
+                    || t instanceof HttpPostRequestDecoder.TooLongFormFieldException) {
+                return true;
+            }
+            // A field's value over Vert.x's maxFormAttributeSize: Netty's AbstractHttpData.checkSize says so only in
+            // an IOException's message.
+            if (t instanceof java.io.IOException e && e.getMessage() != null
+                    && e.getMessage().startsWith("Size exceed allowed maximum capacity")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** What a client sent, cut to a length a sentence can quote. */

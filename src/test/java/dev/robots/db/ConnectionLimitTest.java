@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.robots.LogCapture;
 import dev.robots.RunningService;
 import dev.robots.TestDatabase;
+import io.vertx.pgclient.PgException;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -58,6 +59,87 @@ class ConnectionLimitTest {
                 admin("DROP ROLE IF EXISTS " + role);
             }
         }
+    }
+
+    /**
+     * A database that accepts no new connections ({@code ALTER DATABASE ... ALLOW_CONNECTIONS false}, as before a
+     * maintenance; PostgreSQL refuses the login with a FATAL of SQLSTATE 55000) is unavailable too: it was a 500 to
+     * every request that needed a connection, each logged SEVERE with a stack trace.
+     */
+    @Test
+    void a_database_that_accepts_no_connections_is_a_503_with_retry_after_and_no_severe_log() throws Exception {
+        try (var database = (TestDatabase.Postgres) TestDatabase.create("postgresql")) {
+            String databaseName = database.url().substring(database.url().lastIndexOf('/') + 1);
+            try (var service = RunningService.start(database, Map.of("CACHE_MB", "0"));
+                    var logs = new LogCapture(Level.SEVERE)) {
+                long id = service.create("R2-D2");
+                admin("ALTER DATABASE " + databaseName + " ALLOW_CONNECTIONS false");
+                try {
+                    admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + databaseName
+                            + "'");
+                    int unavailable = 0;
+                    for (int i = 0; i < 10; i++) {
+                        for (var response : new HttpResponse[] {service.get("/v1/robots"),
+                                service.get("/v1/robots/" + id),
+                                service.sendJson("POST", "/v1/robots", "{\"name\": \"C-3PO\"}")}) {
+                            assertThat(response.statusCode()).as(String.valueOf(response.body())).isEqualTo(503);
+                            assertThat(response.headers().firstValue("Retry-After")).isPresent();
+                            unavailable++;
+                        }
+                    }
+                    assertThat(unavailable).isEqualTo(30);
+                    assertThat(logs.lines()).isEmpty();
+                } finally {
+                    admin("ALTER DATABASE " + databaseName + " ALLOW_CONNECTIONS true");
+                }
+            }
+        }
+    }
+
+    /**
+     * A database that takes no writes (a standby reached during a failover; here {@code default_transaction_read_only}
+     * for new sessions) refuses each write's statement with SQLSTATE 25006: nothing was changed, so the answer is 503
+     * with Retry-After, while reads go on. Every write was a 500 logged SEVERE.
+     */
+    @Test
+    void a_read_only_database_is_a_503_for_writes_with_retry_after_and_no_severe_log() throws Exception {
+        try (var database = (TestDatabase.Postgres) TestDatabase.create("postgresql")) {
+            String databaseName = database.url().substring(database.url().lastIndexOf('/') + 1);
+            try (var service = RunningService.start(database, Map.of("CACHE_MB", "0"));
+                    var logs = new LogCapture(Level.SEVERE)) {
+                long id = service.create("R2-D2");
+                admin("ALTER DATABASE " + databaseName + " SET default_transaction_read_only = on");
+                try {
+                    admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + databaseName
+                            + "'");
+                    for (int i = 0; i < 5; i++) {
+                        for (var response : new HttpResponse[] {
+                                service.sendJson("POST", "/v1/robots", "{\"name\": \"C-3PO\"}"),
+                                service.sendJson("PATCH", "/v1/robots/" + id, "{\"name\": \"C-3PO\"}"),
+                                service.send("DELETE", "/v1/robots/" + id, null, null)}) {
+                            if (response.statusCode() == 503 && response.body().toString().contains("took too long")) {
+                                continue; // the terminated connections' replacements were still being made
+                            }
+                            assertThat(response.statusCode()).as(String.valueOf(response.body())).isEqualTo(503);
+                            assertThat(response.headers().firstValue("Retry-After")).isPresent();
+                        }
+                    }
+                    assertThat(service.get("/v1/robots/" + id).statusCode()).isEqualTo(200);
+                    assertThat(logs.lines()).isEmpty();
+                } finally {
+                    admin("ALTER DATABASE " + databaseName + " RESET default_transaction_read_only");
+                }
+            }
+        }
+    }
+
+    @Test
+    void a_fatal_error_of_any_sqlstate_counts_as_unavailable() {
+        for (String state : new String[] {"55000", "3D000", "28P01", "25P03"}) {
+            assertThat(Database.isUnavailable(new PgException("gone", "FATAL", state, null))).as(state).isTrue();
+        }
+        assertThat(Database.isUnavailable(new PgException("bug", "ERROR", "42601", null))).isFalse();
+        assertThat(Database.isUnavailable(new PgException("bug", "ERROR", "55000", null))).isFalse();
     }
 
     @Test

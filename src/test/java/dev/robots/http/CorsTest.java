@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.RunningService;
 import java.net.http.HttpResponse;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -70,5 +73,55 @@ class CorsTest {
             assertThat(preflight(service, "https://app.example.com").headers()
                     .firstValue("Access-Control-Allow-Origin")).isEmpty();
         }
+    }
+
+    /**
+     * A page of an allowed origin can use what makes its writes safe: the preflight allows If-Match, If-None-Match,
+     * Idempotency-Key and X-Request-Id (none is CORS-safelisted, so a browser asks before sending one), and the page
+     * can read the ETag, Location, Idempotent-Replayed, Retry-After and X-Request-Id of the answers. Only
+     * Authorization and Content-Type were allowed and only Location exposed: a browser refused a PATCH under If-Match
+     * before sending it, and the page could not even read the ETag it would have sent.
+     */
+    @Test
+    void an_allowed_origin_may_send_conditions_and_keys_and_read_the_etag() throws Exception {
+        String origin = "https://app.example.com";
+        try (var service = RunningService.startOnFresh("h2", Map.of("CORS_ORIGINS", origin))) {
+            long id = service.create("R2-D2");
+            for (String[] asked : new String[][] {
+                    {"PATCH", "/v1/robots/" + id, "authorization, content-type, if-match"},
+                    {"DELETE", "/v1/robots/" + id, "authorization, if-match"},
+                    {"POST", "/v1/robots", "authorization, content-type, idempotency-key, x-request-id"},
+                    {"POST", "/v1/robots/" + id + "/repair", "authorization, idempotency-key, if-match"},
+                    {"GET", "/v1/robots/" + id, "if-none-match, x-request-id"}}) {
+                var preflight = service.send(service.request("OPTIONS", asked[1], null, null)
+                        .header("Origin", origin)
+                        .header("Access-Control-Request-Method", asked[0])
+                        .header("Access-Control-Request-Headers", asked[2]));
+                assertThat(preflight.statusCode()).as(asked[0] + " " + asked[1]).isBetween(200, 204);
+                assertThat(list(preflight, "Access-Control-Allow-Headers")).as(asked[0] + " " + asked[1])
+                        .containsAll(Arrays.asList(asked[2].split(", ")));
+            }
+
+            var create = service.request("POST", "/v1/robots", "application/json", "{\"name\": \"BB-8\"}")
+                    .header("Origin", origin)
+                    .header("Authorization", "Bearer " + RunningService.TOKEN)
+                    .header("Idempotency-Key", "cors-1");
+            assertThat(service.send(create).statusCode()).isEqualTo(201);
+            var replayed = service.send(create);
+            assertThat(replayed.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+            assertThat(list(replayed, "Access-Control-Expose-Headers"))
+                    .contains("etag", "location", "idempotent-replayed");
+
+            var read = service.send(service.request("GET", "/v1/robots/" + id, null, null).header("Origin", origin));
+            assertThat(read.statusCode()).isEqualTo(200);
+            assertThat(list(read, "Access-Control-Expose-Headers")).contains("etag", "retry-after", "x-request-id");
+        }
+    }
+
+    /** A comma-separated header's items, in lower case. */
+    private static List<String> list(HttpResponse<String> response, String header) {
+        return Arrays.stream(response.headers().firstValue(header).orElse("").split(","))
+                .map(item -> item.strip().toLowerCase(Locale.ROOT))
+                .toList();
     }
 }

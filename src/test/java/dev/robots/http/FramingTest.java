@@ -239,4 +239,29 @@ class FramingTest {
         assertThat(statusLines(read)).as(read.text()).isEqualTo(2);
         assertThat(read.text()).startsWith("HTTP/1.1 201 ").contains("}HTTP/1.1 200 ");
     }
+
+    /**
+     * What the HTTP decoder refuses before any route runs (a request line over 4 KiB, a header block over 8 KiB, a
+     * folded or NUL-bearing header line, a request line not spaced as HTTP says, another version) is answered with a
+     * problem the OpenAPI document's {@code Problem} schema allows: these answers carry no {@code instance}, the
+     * request's path being unread or not trusted, and the schema required one.
+     */
+    @Test
+    void the_decoders_refusals_are_problems_the_document_allows() throws Exception {
+        var contract = dev.robots.ApiContract.get();
+        for (String request : new String[] {
+                "GET /" + "a".repeat(5000) + " HTTP/1.1\r\nHost: x\r\n\r\n",
+                "GET /v1/robots HTTP/1.1\r\nHost: x\r\nX-A: " + "a".repeat(9000) + "\r\n\r\n",
+                "GET /v1/robots HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n",
+                "GET /v1/robots HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n",
+                "GET  /v1/robots HTTP/1.1\r\nHost: x\r\n\r\n",
+                "GET /v1/robots HTTP/2.0\r\nHost: x\r\n\r\n"}) {
+            var answer = Raw.exchange(port, request);
+            String body = answer.text().substring(answer.text().indexOf("\r\n\r\n") + 4);
+            var errors = new java.util.ArrayList<String>();
+            contract.validate("/components/schemas/Problem", new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(body), "problem", errors);
+            assertThat(errors).as(request.substring(0, Math.min(60, request.length())) + " -> " + body).isEmpty();
+        }
+    }
 }

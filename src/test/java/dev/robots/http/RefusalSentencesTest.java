@@ -30,4 +30,23 @@ class RefusalSentencesTest {
         assertThat(problem.getString("detail")).contains("Expect: '200-ok'").contains("100-continue");
         assertThat(service.get("/v1/robots").body()).isEqualTo("{\"robots\":[],\"next\":null}");
     }
+
+    /**
+     * A form past the decoder's limits (too many fields, a field name or value too long) is a 400 that says so and
+     * names the one field the route takes. It was "its framing (a chunk size, say) is malformed" for a body framed
+     * correctly, or "The request could not be read."
+     */
+    @Test
+    void a_form_past_the_decoders_limits_is_a_400_that_says_what_the_form_takes() throws Exception {
+        for (String form : new String[] {"a=1&".repeat(1000) + "robot_id=1", "r".repeat(10_000) + "=1",
+                "robot_id=" + "1".repeat(10_000)}) {
+            var answer = Raw.exchange(service.uri("/").getPort(), "POST /v1/robots/repair HTTP/1.1\r\nHost: x\r\n"
+                    + AUTH + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + form.length()
+                    + "\r\nConnection: close\r\n\r\n" + form);
+            String what = form.substring(0, 20) + "... (" + form.length() + " bytes)";
+            assertThat(answer.status()).as(what + ": " + answer.text()).isEqualTo(400);
+            var problem = new JsonObject(answer.text().substring(answer.text().indexOf('{')));
+            assertThat(problem.getString("detail")).as(what).contains("robot_id").doesNotContain("framing");
+        }
+    }
 }

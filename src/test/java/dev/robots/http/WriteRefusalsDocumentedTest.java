@@ -47,6 +47,27 @@ class WriteRefusalsDocumentedTest {
         }
     }
 
+    /**
+     * The writes that take no body answer it too, before anything is done: they have no BodyHandler to do it, and a
+     * {@code DELETE} or a repair sent with {@code Expect: 200-ok} was carried out (204, 202) where the README promises
+     * a 417 for "a write sent with an Expect other than 100-continue".
+     */
+    @Test
+    void an_expectation_other_than_100_continue_on_a_write_without_a_body_is_a_documented_417_that_changes_nothing()
+            throws Exception {
+        long id = service.create("R2-D2");
+        for (String operation : List.of("DELETE /v1/robots/{id}", "POST /v1/robots/{id}/repair")) {
+            String line = operation.replace("{id}", Long.toString(id));
+            var answer = Raw.exchange(port(), line + " HTTP/1.1\r\nHost: x\r\n" + AUTH
+                    + "Expect: 200-ok\r\nConnection: close\r\n\r\n");
+            assertThat(answer.status()).as(operation + ": " + answer.text()).isEqualTo(417);
+            assertThat(answer.text()).contains("application/problem+json").contains("Expect: '200-ok'");
+            assertThat(listed(operation)).as(operation).contains("417");
+        }
+        assertThat(service.get("/v1/robots/" + id).statusCode()).isEqualTo(200);
+        assertThat(service.get("/v1/robots/" + id + "/repairs").body()).startsWith("{\"repairs\":[]");
+    }
+
     @Test
     void a_body_still_arriving_at_the_deadline_is_a_documented_408() throws Exception {
         for (Write write : writes()) {
