@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * {@code If-Match} on the writes (RFC 9110 §13.1.1): {@code *} or a list of entity tags, compared strongly with the
+ * {@code If-Match} on the writes and on a robot's read (RFC 9110 §13.1.1): {@code *} or a list of entity tags, compared strongly with the
  * resource's current ETag. The route evaluates it atomically with its write (under the row's lock) and answers a
  * mismatch with {@link #failed}: 412 with the current ETag, so the client can read again and retry.
  *
@@ -47,7 +47,7 @@ public record Preconditions(boolean any, List<String> tags) {
         }
     }
 
-    /** The request's If-Match, or null when it has none; a 400 problem when it cannot be read. */
+    /** A write's If-Match, or null when it has none; a 400 problem when it cannot be read, or beside what a write refuses. */
     public static Preconditions of(RoutingContext ctx) {
         if (ctx.request().getHeader("If-None-Match") != null) {
             // On a write, RFC 9110 §13.1.2 makes it a condition (`*`: only if the robot does not exist). Ignored, a
@@ -55,12 +55,22 @@ public record Preconditions(boolean any, List<String> tags) {
             throw Problem.badRequest("If-None-Match is not supported on writes. Send If-Match with the ETag of the "
                     + "robot instead.");
         }
+        Preconditions ifMatch = ifMatch(ctx);
+        if (ifMatch == null && ctx.request().getHeader("If-Unmodified-Since") != null) {
+            throw Problem.badRequest("If-Unmodified-Since is not supported: this service keeps no modification "
+                    + "dates. Send If-Match with the ETag of the robot instead.");
+        }
+        return ifMatch;
+    }
+
+    /**
+     * The request's If-Match alone, or null when it has none; a 400 problem when it cannot be read. A read
+     * ({@code GET}, {@code HEAD}) evaluates it before If-None-Match (RFC 9110 §13.2.2) and answers a mismatch with
+     * {@link #failed}, as a write does: the method is not performed.
+     */
+    public static Preconditions ifMatch(RoutingContext ctx) {
         List<String> values = ctx.request().headers().getAll("If-Match");
         if (values.isEmpty()) {
-            if (ctx.request().getHeader("If-Unmodified-Since") != null) {
-                throw Problem.badRequest("If-Unmodified-Since is not supported: this service keeps no modification "
-                        + "dates. Send If-Match with the ETag of the robot instead.");
-            }
             return null;
         }
         boolean any = false;

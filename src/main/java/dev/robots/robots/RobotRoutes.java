@@ -92,12 +92,13 @@ public final class RobotRoutes {
 
     private void getRobot(RoutingContext ctx) {
         long id = RobotRequests.id(ctx);
+        Preconditions ifMatch = Preconditions.ifMatch(ctx); // a malformed one is a 400 before any look-up
         robots.answer(id)
                 .onSuccess(answer -> {
                     if (answer.isEmpty()) {
-                        ctx.fail(missing(id));
+                        ctx.fail(missing(id)); // a 404 whatever the condition (RFC 9110 §13.2.1)
                     } else {
-                        found(ctx, id, answer.get());
+                        found(ctx, id, answer.get(), ifMatch);
                     }
                 })
                 .onFailure(ctx::fail);
@@ -105,13 +106,19 @@ public final class RobotRoutes {
 
     /**
      * The 200 of a GET, or its 304 when the client's copy is current ({@code If-None-Match}): either way the client
-     * retrieved the robot, so the reference is counted, once the answer is written and off the response's path.
+     * retrieved the robot, so the reference is counted, once the answer is written and off the response's path. An
+     * {@code If-Match} that does not hold is evaluated first (RFC 9110 §13.2.2): a 412 with the current ETag, which
+     * retrieved nothing and is not counted.
      */
-    private void found(RoutingContext ctx, long id, RobotCache.Entry robot) {
+    private void found(RoutingContext ctx, long id, RobotCache.Entry robot, Preconditions ifMatch) {
         if (ctx.response().ended()) {
             return; // REQUEST_TIMEOUT_MS passed and a 503 went out instead: not a successful retrieval
         }
         String etag = Preconditions.robotEtag(robot.version());
+        if (ifMatch != null && !ifMatch.matches(etag)) {
+            ctx.fail(Preconditions.failed(etag));
+            return;
+        }
         background.after(ctx, new CountReference(references, id));
         ctx.response().putHeader(ETAG, etag);
         // Every line of If-None-Match: lines of one name are one list, and a tag in the second matches as well.
@@ -176,7 +183,7 @@ public final class RobotRoutes {
                 .onFailure(ctx::fail);
     }
 
-    /** The background task of every 200 GET; its name is made only if a log needs it. */
+    /** The background task of every 200 or 304 GET; its name is made only if a log needs it. */
     private record CountReference(ReferenceCounter references, long id) implements BackgroundTask {
         @Override
         public String name() {

@@ -322,6 +322,40 @@ abstract class RobotsApiContract {
     }
 
     @Test
+    void a_get_or_head_whose_if_match_does_not_match_is_a_412_with_the_current_etag_and_is_not_counted()
+            throws InterruptedException {
+        long id = service.create("guarded");
+        var refused = read("GET", id, "If-Match", "\"99\""); // a miss, loaded from the database
+        assertProblem(refused, 412);
+        assertThat(refused.headers().firstValue("ETag")).hasValue("\"0\"");
+        assertThat(detail(refused)).contains("\"0\"");
+        var head = read("HEAD", id, "If-Match", "\"99\"");
+        assertThat(head.statusCode()).isEqualTo(412);
+        assertThat(head.headers().firstValue("ETag")).hasValue("\"0\"");
+        assertThat(head.body()).isEmpty();
+        assertProblem(read("GET", id, "If-Match", "W/\"0\""), 412); // weak tags never match a strong comparison
+        // If-Match is evaluated before If-None-Match (RFC 9110 §13.2.2): a false one is a 412, not a 304.
+        assertProblem(service.send(service.request("GET", "/v1/robots/" + id, null, null)
+                .header("If-Match", "\"99\"").header("If-None-Match", "\"0\"")), 412);
+        assertThat(service.flushedCount(id)).as("a read refused with 412 retrieved nothing").isZero();
+
+        assertThat(read("GET", id, "If-Match", "*").statusCode()).isEqualTo(200); // fills the cache
+        assertProblem(read("GET", id, "If-Match", "\"99\""), 412); // answered from the cache, the same
+        assertThat(read("GET", id, "If-Match", "\"99\", \"0\"").statusCode()).isEqualTo(200);
+        assertThat(read("HEAD", id, "If-Match", "\"0\"").statusCode()).isEqualTo(200);
+        assertThat(service.send(service.request("GET", "/v1/robots/" + id, null, null)
+                .header("If-Match", "\"0\"").header("If-None-Match", "\"0\"")).statusCode()).isEqualTo(304);
+        assertThat(service.flushedCount(id)).as("three 200s and a 304, not the 412").isEqualTo(4);
+
+        assertProblem(read("GET", Long.MAX_VALUE, "If-Match", "*"), 404); // nothing to match: a 404 whatever the condition
+        assertProblem(read("GET", id, "If-Match", "nope"), 400);
+    }
+
+    private HttpResponse<String> read(String method, long id, String header, String value) {
+        return service.send(service.request(method, "/v1/robots/" + id, null, null).header(header, value));
+    }
+
+    @Test
     void a_read_then_a_write_under_if_match_holds_while_counts_move() throws InterruptedException {
         long id = service.create("read-modify-write");
         String etag = service.get("/v1/robots/" + id).headers().firstValue("ETag").orElseThrow();
