@@ -3,10 +3,14 @@ package dev.robots.http;
 import dev.robots.config.Config;
 import dev.robots.db.WriteGate;
 import dev.robots.observability.Rejection;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.CorsHandler;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -51,6 +55,13 @@ public final class Guards {
 
     /** Mount after the metrics and the access log, so that refusals are measured and logged, and before any route. */
     public void mount(Router router) {
+        if (!config.corsOrigins().isEmpty()) {
+            // First of all, so that the refusals of the guards below vary on Origin too.
+            router.route().order(-1).handler(ctx -> {
+                ctx.addHeadersEndHandler(v -> varyOnOrigin(ctx.response().headers()));
+                ctx.next();
+            });
+        }
         router.route().order(-1).handler(Targets::check);
         router.route().order(-1).handler(Framing::answerBrokenBodies);
         router.route().order(-1).handler(this::admit);
@@ -64,6 +75,27 @@ public final class Guards {
                     .exposedHeaders(CORS_RESPONSE_HEADERS)
                     .maxAgeSeconds(600));
         }
+    }
+
+    /**
+     * With CORS on, every answer depends on the request's Origin (Access-Control-Allow-Origin or none, a 403 for
+     * another origin), so it says {@code Vary: Origin}, or a shared cache could hand one origin's answer to another.
+     * Vert.x's CorsHandler adds it only when several origins are listed. Appended to the Vary values already there,
+     * once; {@code Vary: *} already covers it.
+     */
+    static void varyOnOrigin(MultiMap headers) {
+        List<String> vary = headers.getAll(HttpHeaders.VARY);
+        for (String line : vary) {
+            for (String item : line.split(",")) {
+                String name = item.strip();
+                if (name.equals("*") || name.equalsIgnoreCase("Origin")) {
+                    return;
+                }
+            }
+        }
+        List<String> values = new ArrayList<>(vary.stream().filter(line -> !line.isBlank()).toList());
+        values.add("Origin");
+        headers.set(HttpHeaders.VARY, String.join(", ", values));
     }
 
     private void admit(RoutingContext ctx) {

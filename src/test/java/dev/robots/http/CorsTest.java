@@ -3,6 +3,7 @@ package dev.robots.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.robots.RunningService;
+import io.vertx.core.MultiMap;
 import java.net.http.HttpResponse;
 import java.util.Arrays;
 import java.util.List;
@@ -115,6 +116,51 @@ class CorsTest {
             var read = service.send(service.request("GET", "/v1/robots/" + id, null, null).header("Origin", origin));
             assertThat(read.statusCode()).isEqualTo(200);
             assertThat(list(read, "Access-Control-Expose-Headers")).contains("etag", "retry-after", "x-request-id");
+        }
+    }
+
+    /**
+     * With CORS on, an answer depends on the request's Origin (Access-Control-Allow-Origin or not, a 403 for another
+     * origin), so every answer says Vary: Origin, or a shared cache may give one origin's answer to another. Vert.x's
+     * CorsHandler adds it only when several origins are listed: with one, no answer carried it.
+     */
+    @Test
+    void with_one_origin_every_answer_varies_on_origin() throws Exception {
+        String origin = "https://app.example.com";
+        try (var service = RunningService.startOnFresh("h2", Map.of("CORS_ORIGINS", origin))) {
+            long id = service.create("R2-D2");
+            String etag = service.get("/v1/robots/" + id).headers().firstValue("ETag").orElseThrow();
+            var answers = Map.of(
+                    "a read from the origin", getFrom(service, origin),
+                    "a read without Origin", service.get("/v1/robots/" + id),
+                    "a 304", service.send(service.request("GET", "/v1/robots/" + id, null, null)
+                            .header("Origin", origin).header("If-None-Match", etag)),
+                    "a 404 without Origin", service.get("/v1/robots/999999999"),
+                    "a read from another origin (403)", getFrom(service, "https://evil.example.com"),
+                    "a preflight", preflight(service, origin),
+                    "a refused preflight", preflight(service, "https://evil.example.com"),
+                    "the document", service.get("/openapi.yaml"));
+            answers.forEach((what, answer) -> assertThat(list(answer, "Vary")).as(what).containsOnlyOnce("origin"));
+            assertThat(answers.get("a 304").statusCode()).isEqualTo(304);
+        }
+        // Several origins: the handler's own Vary: Origin, not doubled.
+        try (var service = RunningService.startOnFresh("h2",
+                Map.of("CORS_ORIGINS", "https://app.example.com, https://admin.example.com"))) {
+            assertThat(list(getFrom(service, origin), "Vary")).containsExactly("origin");
+            assertThat(list(service.get("/v1/robots"), "Vary")).containsExactly("origin");
+        }
+    }
+
+    @Test
+    void origin_is_added_to_the_vary_values_already_there() {
+        for (String[] vary : new String[][] {{null, "Origin"}, {"Accept-Encoding", "Accept-Encoding, Origin"},
+                {"accept-encoding, origin", "accept-encoding, origin"}, {"*", "*"}}) {
+            var headers = MultiMap.caseInsensitiveMultiMap();
+            if (vary[0] != null) {
+                headers.add("Vary", vary[0]);
+            }
+            Guards.varyOnOrigin(headers);
+            assertThat(headers.getAll("Vary")).as(vary[0]).containsExactly(vary[1]);
         }
     }
 
