@@ -32,7 +32,7 @@ class ConnectionLimitTest {
             try {
                 admin("ALTER DATABASE " + databaseName + " OWNER TO " + role);
                 String asRole = database.url().replaceFirst("://[^@/]*@", "://" + role + "@");
-                try (var service = RunningService.start(database, Map.of("DATABASE_URL", asRole, "CACHE_SIZE", "0"));
+                try (var service = RunningService.start(database, Map.of("DATABASE_URL", asRole, "CACHE_MB", "0"));
                         var logs = new LogCapture(Level.SEVERE)) {
                     service.create("R2-D2");
                     // No new connection for the role from now on, and the ones it has are gone.

@@ -28,12 +28,15 @@ class ConnectionResetTest {
         try (var database = (TestDatabase.Postgres) TestDatabase.create("postgresql");
                 var proxy = new TcpProxy(URI.create(TestDatabase.ADMIN_URL).getPort())) {
             String viaProxy = database.url().replaceFirst(":\\d+/", ":" + proxy.port() + "/");
-            try (var service = RunningService.start(database, Map.of("DATABASE_URL", viaProxy, "CACHE_SIZE", "0"));
+            try (var service = RunningService.start(database, Map.of("DATABASE_URL", viaProxy, "CACHE_MB", "0"));
                     var logs = new LogCapture(Level.SEVERE)) {
                 long id = service.create("R2-D2");
+                // Read once while the database answers: with a cache, the reads below would be served from it.
+                assertThat(service.get("/v1/robots/" + id).statusCode()).isEqualTo(200);
+                service.awaitFlushed(); // its reference is written while the database still answers
                 proxy.reset();
-                // Each read goes to the database (no cache): on a pooled connection, reset as its query arrives, or
-                // on a new one, reset as its login arrives.
+                // Each read goes to the database (CACHE_MB=0, no cache): on a pooled connection, reset as its query
+                // arrives, or on a new one, reset as its login arrives.
                 for (int i = 0; i < 10; i++) {
                     var response = service.get("/v1/robots/" + id);
                     assertThat(response.statusCode()).as(response.body()).isEqualTo(503);
