@@ -159,8 +159,8 @@ public final class Database {
     }
 
     /**
-     * A pool of {@code size} connections, named for its metrics. Made on an event loop (in a verticle's start), its connections live on that
-     * event loop, so a request, its queries and its response never change threads.
+     * A pool of {@code size} connections, named for its metrics. Made on an event loop (in a verticle's start), its
+     * connections live on that event loop, so a request, its queries and its response never change threads.
      */
     public Pool newPool(Vertx vertx, String name, int size) {
         return newPool(vertx, name, size, null);

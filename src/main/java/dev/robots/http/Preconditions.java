@@ -7,9 +7,10 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * {@code If-Match} on the writes and on a robot's read (RFC 9110 §13.1.1): {@code *} or a list of entity tags, compared strongly with the
- * resource's current ETag. The route evaluates it atomically with its write (under the row's lock) and answers a
- * mismatch with {@link #failed}: 412 with the current ETag, so the client can read again and retry.
+ * {@code If-Match} on the writes and on a robot's read (RFC 9110 §13.1.1): {@code *} or a list of entity tags,
+ * compared strongly with the resource's current ETag. A write evaluates it atomically with its change (under the
+ * row's lock) and answers a mismatch with {@link #failed}: 412 with the current ETag, so the client can read again and
+ * retry.
  *
  * <p>{@code If-None-Match} on a write is refused with a 400, as is {@code *} beside entity tags.
  * {@code If-Unmodified-Since} is refused with a 400 when it comes without {@code If-Match}: the service keeps no
@@ -47,7 +48,10 @@ public record Preconditions(boolean any, List<String> tags) {
         }
     }
 
-    /** A write's If-Match, or null when it has none; a 400 problem when it cannot be read, or beside what a write refuses. */
+    /**
+     * A write's If-Match, or null when it has none; a 400 problem when it cannot be read, or beside a condition a write
+     * refuses.
+     */
     public static Preconditions of(RoutingContext ctx) {
         if (ctx.request().getHeader("If-None-Match") != null) {
             // On a write, RFC 9110 §13.1.2 makes it a condition (`*`: only if the robot does not exist). Ignored, a
