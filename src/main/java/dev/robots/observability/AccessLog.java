@@ -120,7 +120,10 @@ public final class AccessLog {
                 return last;
             }
         }
-        var address = request.remoteAddress();
+        // The connection's peer: the same address as request.remoteAddress(), without Vert.x Web's wrapper working
+        // out the request's forwarded scheme, host and address first (parsed and allocated per request, 4 % of what a
+        // robot read allocated; this service takes no Forwarded headers from clients).
+        var address = request.connection().remoteAddress();
         return address == null ? null : address.hostAddress();
     }
 
