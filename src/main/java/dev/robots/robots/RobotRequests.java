@@ -92,7 +92,10 @@ public final class RobotRequests {
         if (raw == null) {
             return DEFAULT_PAGE_SIZE;
         }
-        if (!raw.matches("[0-9]{1,3}") || Integer.parseInt(raw) < 1 || Integer.parseInt(raw) > MAX_PAGE_SIZE) {
+        // Spelled as after and ids are, without a sign or leading zeros: one spelling per page size (050 was taken
+        // as 50 while after=050 was refused).
+        if (!wholeNumber(raw) || raw.length() > 3 || Integer.parseInt(raw) < 1
+                || Integer.parseInt(raw) > MAX_PAGE_SIZE) {
             throw Problem.badRequest("limit must be a whole number from 1 to %d, not '%s'."
                     .formatted(MAX_PAGE_SIZE, shorten(raw)));
         }

@@ -204,6 +204,19 @@ abstract class RobotsApiContract {
         assertProblem(service.get("/v1/robots?" + query), 400);
     }
 
+    /**
+     * One spelling per page size, as per id and cursor: {@code limit=050} was a page of 50 while {@code after=050}
+     * was a 400. Both lists read the same parameters.
+     */
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"limit=050", "limit=01", "limit=+5", "limit=%2B5", "limit=5.0", "after=050", "after=+1"})
+    void a_page_parameter_with_a_sign_or_leading_zeros_is_a_400_on_both_lists(String query) {
+        long id = service.create("spelled");
+        assertProblem(service.get("/v1/robots?" + query), 400);
+        assertProblem(service.get("/v1/robots/" + id + "/repairs?" + query), 400);
+        assertThat(service.get("/v1/robots?limit=50").statusCode()).isEqualTo(200);
+    }
+
     // --- change ---------------------------------------------------------------------------------------------------
 
     @Test
