@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import dev.robots.http.MediaType;
 import dev.robots.http.Problem;
 import dev.robots.http.Problems;
@@ -27,8 +29,12 @@ public final class RobotRequests {
     static final int MAX_PAGE_SIZE = 500;
     static final int DEFAULT_PAGE_SIZE = 50;
 
+    /** The longest number the parser reads (Jackson's default): far past any a body could mean. */
+    private static final int MAX_NUMBER_DIGITS = 1_000;
+
     private static final JsonFactory JSON = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .streamReadConstraints(StreamReadConstraints.builder().maxNumberLength(MAX_NUMBER_DIGITS).build())
             .build();
 
     private RobotRequests() {
@@ -242,6 +248,11 @@ public final class RobotRequests {
                 throw Problem.badRequest("name is missing; send {\"name\": \"R2-D2\"}.");
             }
             return name;
+        } catch (StreamConstraintsException e) {
+            // Valid JSON, past what the parser reads (a number of more than 1,000 digits): say that, not "not valid
+            // JSON". No number belongs in this body anyway. (Jackson gives no location for this one.)
+            throw Problem.badRequest(("The body has a number longer than %d digits; this body takes none: send "
+                    + "{\"name\": \"R2-D2\"}, name a JSON string.").formatted(MAX_NUMBER_DIGITS));
         } catch (JsonProcessingException e) {
             // Where, not Jackson's words: those name its internals (JsonReadFeature settings, token classes).
             var where = e.getLocation();
