@@ -151,7 +151,11 @@ public final class Problems {
     private static String describe(RoutingContext ctx, int status) {
         return switch (status) {
             case 413 -> "The request body is larger than %d bytes.".formatted(Config.BODY_LIMIT_BYTES);
-            case 400 -> "The request could not be read.";
+            // The router's own, for a Host it cannot parse as host[:port] (one missing is refused before, by Framing).
+            case 400 -> ctx.request().authority() == null && ctx.request().getHeader("Host") != null
+                    ? "The Host header '%s' is malformed: send the server's host name or address, and its port if not "
+                            .formatted(shorten(ctx.request().getHeader("Host"))) + "the default (Host: api.example.com)."
+                    : "The request could not be read.";
             case 403 -> "Requests from this Origin are not allowed (CORS).";
             // The body handler's, for a body sent under an expectation other than 100-continue.
             case 417 -> expectationFailed(ctx).detail();

@@ -94,6 +94,21 @@ public final class Idempotency {
                 : run(attempt, gate, write));
     }
 
+    /**
+     * For the writes that take no key ({@code PATCH} and {@code DELETE} of a robot): one sent is a 400 that says so,
+     * before anything is read or written. Ignored, as it was, a client that sent it for a safe retry believed it had
+     * one, where a 504 tells it to retry with the same key. These writes need none: sent again, a rename to the same
+     * name changes nothing and a second delete answers 404; If-Match makes either conditional on what the client saw.
+     */
+    public static void refuse(RoutingContext ctx) {
+        if (ctx.request().headers().contains(HEADER)) {
+            throw Problem.badRequest(("%s takes no Idempotency-Key (only POST /v1/robots and the repair POSTs do): "
+                    + "it is safe to send again as it is (a rename to the same name changes nothing, a second DELETE "
+                    + "answers 404); send it without the key, with If-Match to make it conditional.")
+                    .formatted(ctx.request().method()));
+        }
+    }
+
     /** The key of a request, or null; a 400 problem when it is not 1-255 visible ASCII characters. */
     static String key(RoutingContext ctx) {
         var values = ctx.request().headers().getAll(HEADER);

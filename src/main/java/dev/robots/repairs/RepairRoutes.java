@@ -116,11 +116,16 @@ public final class RepairRoutes {
                 .onFailure(ctx::fail);
     }
 
-    /** A robot's repairs, newest first; {@code after} is the last (smallest) id of the previous page. */
+    /**
+     * A robot's repairs, newest first; {@code after} is the last (smallest) id of the previous page, and 0 or none
+     * the start, as on the robots' list: {@code after=0} was taken as "ids below 0", an empty first page for a client
+     * that starts both lists the same way.
+     */
     private void listRepairs(RoutingContext ctx) {
         long robotId = RobotRequests.id(ctx);
         int limit = RobotRequests.limit(ctx);
-        long after = ctx.queryParam("after").isEmpty() ? Long.MAX_VALUE : RobotRequests.after(ctx);
+        long cursor = RobotRequests.after(ctx);
+        long after = cursor == 0 ? Long.MAX_VALUE : cursor;
         repairs.robotExists(pool, robotId)
                 .compose(exists -> exists
                         ? repairs.page(pool, robotId, after, limit + 1)

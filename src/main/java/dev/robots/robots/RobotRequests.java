@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import dev.robots.http.MediaType;
 import dev.robots.http.Problem;
 import dev.robots.http.Problems;
@@ -27,8 +29,12 @@ public final class RobotRequests {
     static final int MAX_PAGE_SIZE = 500;
     static final int DEFAULT_PAGE_SIZE = 50;
 
+    /** The longest number the parser reads (Jackson's default): far past any a body could mean. */
+    private static final int MAX_NUMBER_DIGITS = 1_000;
+
     private static final JsonFactory JSON = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .streamReadConstraints(StreamReadConstraints.builder().maxNumberLength(MAX_NUMBER_DIGITS).build())
             .build();
 
     private RobotRequests() {
@@ -92,7 +98,10 @@ public final class RobotRequests {
         if (raw == null) {
             return DEFAULT_PAGE_SIZE;
         }
-        if (!raw.matches("[0-9]{1,3}") || Integer.parseInt(raw) < 1 || Integer.parseInt(raw) > MAX_PAGE_SIZE) {
+        // Spelled as after and ids are, without a sign or leading zeros: one spelling per page size (050 was taken
+        // as 50 while after=050 was refused).
+        if (!wholeNumber(raw) || raw.length() > 3 || Integer.parseInt(raw) < 1
+                || Integer.parseInt(raw) > MAX_PAGE_SIZE) {
             throw Problem.badRequest("limit must be a whole number from 1 to %d, not '%s'."
                     .formatted(MAX_PAGE_SIZE, shorten(raw)));
         }
@@ -239,6 +248,11 @@ public final class RobotRequests {
                 throw Problem.badRequest("name is missing; send {\"name\": \"R2-D2\"}.");
             }
             return name;
+        } catch (StreamConstraintsException e) {
+            // Valid JSON, past what the parser reads (a number of more than 1,000 digits): say that, not "not valid
+            // JSON". No number belongs in this body anyway. (Jackson gives no location for this one.)
+            throw Problem.badRequest(("The body has a number longer than %d digits; this body takes none: send "
+                    + "{\"name\": \"R2-D2\"}, name a JSON string.").formatted(MAX_NUMBER_DIGITS));
         } catch (JsonProcessingException e) {
             // Where, not Jackson's words: those name its internals (JsonReadFeature settings, token classes).
             var where = e.getLocation();

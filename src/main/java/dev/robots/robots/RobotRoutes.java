@@ -163,6 +163,7 @@ public final class RobotRoutes {
      */
     private void renameRobot(RoutingContext ctx) {
         long id = RobotRequests.id(ctx);
+        Idempotency.refuse(ctx);
         String name = RobotRequests.name(ctx);
         robots.rename(id, name, Preconditions.of(ctx), Guards.writeGate(ctx))
                 .map(robot -> robot.orElseThrow(() -> missing(id)))
@@ -176,6 +177,7 @@ public final class RobotRoutes {
     /** With If-Match, the ETag is compared under the row's lock, in the delete's transaction. */
     private void deleteRobot(RoutingContext ctx) {
         long id = RobotRequests.id(ctx);
+        Idempotency.refuse(ctx);
         RobotRequests.requireNoBody(ctx);
         robots.delete(id, Preconditions.of(ctx), Guards.writeGate(ctx))
                 .compose(deleted -> deleted ? Future.succeededFuture() : Future.failedFuture(missing(id)))

@@ -49,4 +49,16 @@ class RefusalSentencesTest {
             assertThat(problem.getString("detail")).as(what).contains("robot_id").doesNotContain("framing");
         }
     }
+
+    /** A Host header that is not host[:port] is a 400 that names it; it was "The request could not be read." */
+    @Test
+    void a_malformed_host_header_is_a_400_that_says_so() throws Exception {
+        for (String host : new String[] {"x y", "x:port", "[::1", "a/b"}) {
+            var answer = Raw.exchange(service.uri("/").getPort(), "GET /v1/robots HTTP/1.1\r\nHost: " + host
+                    + "\r\nConnection: close\r\n\r\n");
+            assertThat(answer.status()).as(host + ": " + answer.text()).isEqualTo(400);
+            var problem = new JsonObject(answer.text().substring(answer.text().indexOf('{')));
+            assertThat(problem.getString("detail")).as(host).contains("Host header '" + host + "' is malformed");
+        }
+    }
 }

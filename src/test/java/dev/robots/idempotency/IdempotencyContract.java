@@ -134,6 +134,26 @@ abstract class IdempotencyContract {
         assertThat(robotsNamed("badly keyed")).isZero();
     }
 
+    /**
+     * PATCH and DELETE take no Idempotency-Key, and say so with a 400 that changes nothing: the key was ignored, and a
+     * client that sent one believed its retry was covered by it (a 504 tells it to retry with the same key).
+     */
+    @Test
+    void a_key_on_a_patch_or_delete_is_a_400_that_says_they_take_none_and_changes_nothing() {
+        long id = new JsonObject(first.sendJson("POST", "/v1/robots", "{\"name\": \"unkeyed\"}").body()).getLong("id");
+        var rename = first.send(first.request("PATCH", "/v1/robots/" + id, "application/json", "{\"name\": \"keyed\"}")
+                .header("Authorization", "Bearer " + RunningService.TOKEN).header("Idempotency-Key", "patch-1"));
+        var delete = first.send(first.request("DELETE", "/v1/robots/" + id, null, null)
+                .header("Authorization", "Bearer " + RunningService.TOKEN).header("Idempotency-Key", "delete-1"));
+        for (var refused : List.of(rename, delete)) {
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+            assertThat(new JsonObject(refused.body()).getString("detail")).contains("takes no Idempotency-Key");
+        }
+        var robot = first.get("/v1/robots/" + id);
+        assertThat(robot.statusCode()).isEqualTo(200);
+        assertThat(new JsonObject(robot.body()).getString("name")).isEqualTo("unkeyed");
+    }
+
     static HttpResponse<String> create(RunningService on, String token, String key, String body) {
         return on.send(on.request("POST", "/v1/robots", "application/json", body)
                 .header("Authorization", "Bearer " + token)

@@ -95,6 +95,28 @@ abstract class RepairsContract {
         assertThat(all.getValue("next")).isNull();
     }
 
+    /**
+     * {@code after=0} starts the repairs' list where leaving it out does, as it starts the robots' list: it was read as
+     * "ids below 0" and answered an empty first page, {@code next: null}, as if the robot had no repairs.
+     */
+    @Test
+    void after_0_starts_a_robots_repairs_at_the_newest_as_it_starts_the_robots_list() {
+        long robot = service.create("after zero");
+        long[] ids = new long[3];
+        for (int i = 0; i < 3; i++) {
+            ids[i] = new JsonObject(service.send("POST", "/v1/robots/" + robot + "/repair", null, null).body())
+                    .getLong("id");
+        }
+        var page = new JsonObject(service.get("/v1/robots/" + robot + "/repairs?limit=2&after=0").body());
+        assertThat(page.getJsonArray("repairs").stream().map(r -> ((JsonObject) r).getLong("id")))
+                .containsExactly(ids[2], ids[1]);
+        assertThat(page.getString("next")).isEqualTo("/v1/robots/%d/repairs?limit=2&after=%d".formatted(robot, ids[1]));
+        var all = new JsonObject(service.get("/v1/robots/" + robot + "/repairs?after=0").body());
+        assertThat(all.getJsonArray("repairs").stream().map(r -> ((JsonObject) r).getLong("id")))
+                .containsExactly(ids[2], ids[1], ids[0]);
+        assertThat(all.getValue("next")).isNull();
+    }
+
     @Test
     void a_repair_or_delete_sent_with_a_body_is_a_415_and_changes_nothing() {
         long robot = service.create("no body");

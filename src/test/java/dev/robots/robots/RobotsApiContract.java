@@ -91,6 +91,23 @@ abstract class RobotsApiContract {
         assertThat(detail(response)).contains("at most 100 characters");
     }
 
+    /**
+     * A 10,000-digit number is valid JSON (RFC 8259 sets no limit), past what the parser reads: the problem says so,
+     * where it is, and what the body takes. It was "The body is not valid JSON."
+     */
+    @Test
+    void a_number_too_long_to_read_is_a_400_that_says_so_not_invalid_json() {
+        for (String body : new String[] {"{\"name\": " + "1".repeat(10_000) + "}", "1".repeat(10_000),
+                "{\"name\": \"R2\"} " + "9".repeat(1_001)}) {
+            var response = service.sendJson("POST", "/v1/robots", body);
+            assertProblem(response, 400);
+            assertThat(detail(response)).as(body.substring(0, 12)).doesNotContain("not valid JSON")
+                    .contains("number longer than 1000 digits").contains("name a JSON string");
+        }
+        assertThat(detail(service.sendJson("POST", "/v1/robots", "{\"name\": " + "1".repeat(1_000) + "}")))
+                .isEqualTo("name must be a JSON string.");
+    }
+
     @Test
     void an_unknown_field_is_named_in_the_problem() {
         assertThat(detail(service.sendJson("POST", "/v1/robots", "{\"name\": \"R2\", \"colour\": \"blue\"}")))
@@ -202,6 +219,19 @@ abstract class RobotsApiContract {
         "after=abc", "after=-1", "after=1.5", "after=99999999999999999999"})
     void bad_page_parameters_are_a_400(String query) {
         assertProblem(service.get("/v1/robots?" + query), 400);
+    }
+
+    /**
+     * One spelling per page size, as per id and cursor: {@code limit=050} was a page of 50 while {@code after=050}
+     * was a 400. Both lists read the same parameters.
+     */
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"limit=050", "limit=01", "limit=+5", "limit=%2B5", "limit=5.0", "after=050", "after=+1"})
+    void a_page_parameter_with_a_sign_or_leading_zeros_is_a_400_on_both_lists(String query) {
+        long id = service.create("spelled");
+        assertProblem(service.get("/v1/robots?" + query), 400);
+        assertProblem(service.get("/v1/robots/" + id + "/repairs?" + query), 400);
+        assertThat(service.get("/v1/robots?limit=50").statusCode()).isEqualTo(200);
     }
 
     // --- change ---------------------------------------------------------------------------------------------------
