@@ -3,8 +3,17 @@
 local robots = tonumber(os.getenv("ROBOTS") or "100")
 local path = os.getenv("WRK_PATH")
 
+-- Each run its own sequence (LuaJIT's generator starts from the same state in every process; see skewed_robot.lua).
+local function urandom_seed()
+  local f = assert(io.open("/dev/urandom", "rb"))
+  local b1, b2, b3, b4 = f:read(4):byte(1, 4)
+  f:close()
+  return ((b1 * 256 + b2) * 256 + b3) * 128 + b4 % 128
+end
+
 setup = function(thread)
-  thread:set("seed", math.random(1, 1000000))
+  math.randomseed(urandom_seed())
+  thread:set("seed", math.random(1, 2147483646))
 end
 
 init = function(args)
