@@ -276,6 +276,39 @@ public final class RobotRequests {
      * Whether no entity tag of an {@code If-None-Match} header matches {@code etag} (RFC 9110 13.1.2: weak
      * comparison, so {@code W/"3-1502"} matches; {@code *} matches any robot). No header: nothing matches.
      */
+    /**
+     * The newest robot version that the entity tags of {@code lines} (If-Match and If-None-Match) name, or -1: a
+     * client that names version 5 has seen it, so a cached version 4 is stale for it (a change made through another
+     * instance is heard here a moment after its commit).
+     */
+    static long newestTagged(List<String> lines) {
+        long newest = -1;
+        for (String line : lines) {
+            for (String tag : line.split(",")) {
+                String candidate = tag.strip();
+                if (candidate.startsWith("W/")) {
+                    candidate = candidate.substring(2);
+                }
+                int digits = candidate.length() - 2;
+                if (digits < 1 || digits > 18 || candidate.charAt(0) != '"'
+                        || candidate.charAt(candidate.length() - 1) != '"') {
+                    continue;
+                }
+                long version = 0;
+                for (int i = 1; i <= digits; i++) {
+                    char c = candidate.charAt(i);
+                    if (c < '0' || c > '9') {
+                        version = -1;
+                        break;
+                    }
+                    version = version * 10 + (c - '0');
+                }
+                newest = Math.max(newest, version);
+            }
+        }
+        return newest;
+    }
+
     static boolean noneMatch(List<String> ifNoneMatch, String etag) {
         for (String line : ifNoneMatch) {
             for (String tag : line.split(",")) {

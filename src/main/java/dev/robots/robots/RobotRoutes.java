@@ -93,7 +93,11 @@ public final class RobotRoutes {
     private void getRobot(RoutingContext ctx) {
         long id = RobotRequests.id(ctx);
         Preconditions ifMatch = Preconditions.ifMatch(ctx); // a malformed one is a 400 before any look-up
-        robots.answer(id)
+        var headers = ctx.request().headers();
+        long seen = !headers.contains(HttpHeaders.IF_MATCH) && !headers.contains(HttpHeaders.IF_NONE_MATCH) ? -1
+                : Math.max(RobotRequests.newestTagged(headers.getAll(HttpHeaders.IF_MATCH)),
+                        RobotRequests.newestTagged(headers.getAll(HttpHeaders.IF_NONE_MATCH)));
+        robots.answer(id, seen)
                 .onSuccess(answer -> {
                     if (answer.isEmpty()) {
                         ctx.fail(missing(id)); // a 404 whatever the condition (RFC 9110 §13.2.1)

@@ -47,11 +47,29 @@ public final class RobotService {
      * flight, batched with this loop's other misses, the answer kept); empty when there is no such robot.
      */
     Future<Optional<RobotCache.Entry>> answer(long id) {
+        return answer(id, -1);
+    }
+
+    /**
+     * As {@link #answer(long)}, for a client that has seen version {@code seen} of the robot (its If-Match or
+     * If-None-Match names it; -1: none): a cached copy older than that is stale, so the robot is read from the
+     * database. A change made through another instance reaches this one's cache a moment after its commit (or, made
+     * with the triggers off, only when the entry expires); in that moment a client that renamed a robot there and read
+     * it here with the new ETag got the old robot back, or a 412 saying its newer ETag was not current.
+     */
+    Future<Optional<RobotCache.Entry>> answer(long id, long seen) {
         RobotCache.Entry cached = cache.get(id);
-        if (cached != null) {
+        if (cached != null && cached.version() >= seen) {
             return Future.succeededFuture(Optional.of(cached));
         }
-        return cache.load(id, () -> loads.find(id));
+        Future<Optional<RobotCache.Entry>> loaded = cache.load(id, () -> loads.find(id));
+        if (seen < 0) {
+            return loaded;
+        }
+        // A load this joined may have begun before the change the client saw: then one read of its own, after it.
+        return loaded.compose(found -> found.isPresent() && found.get().version() < seen
+                ? loads.find(id).map(robot -> robot.map(RobotCache.Entry::of))
+                : Future.succeededFuture(found));
     }
 
     /** Up to {@code limit} robots with ids above {@code after}, in id order (never cached). */
