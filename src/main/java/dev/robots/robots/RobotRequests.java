@@ -273,10 +273,6 @@ public final class RobotRequests {
     }
 
     /**
-     * Whether no entity tag of an {@code If-None-Match} header matches {@code etag} (RFC 9110 13.1.2: weak
-     * comparison, so {@code W/"3-1502"} matches; {@code *} matches any robot). No header: nothing matches.
-     */
-    /**
      * The newest robot version that the entity tags of {@code lines} (If-Match and If-None-Match) name, or -1: a
      * client that names version 5 has seen it, so a cached version 4 is stale for it (a change made through another
      * instance is heard here a moment after its commit).
@@ -309,6 +305,10 @@ public final class RobotRequests {
         return newest;
     }
 
+    /**
+     * Whether no entity tag of an {@code If-None-Match} header matches {@code etag} (RFC 9110 13.1.2: weak
+     * comparison, so {@code W/"3-1502"} matches; {@code *} matches any robot). No header: nothing matches.
+     */
     static boolean noneMatch(List<String> ifNoneMatch, String etag) {
         for (String line : ifNoneMatch) {
             for (String tag : line.split(",")) {
