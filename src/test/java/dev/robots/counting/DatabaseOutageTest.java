@@ -96,14 +96,28 @@ class DatabaseOutageTest {
                             .isGreaterThanOrEqualTo(load.status(503) + 2);
                     assertThat(rejections(metrics, "overload")).isZero();
                 }
-                // Every connection of the request pools answers again, not only some of them.
-                for (int i = 0; i < 50; i++) {
-                    assertThat(service.get("/v1/robots/" + ids.get(i % ids.size())).statusCode()).isEqualTo(200);
+                // Every connection of the request pools answers again, not only some of them: 50 reads in a row
+                // answered 200. A connection stuck in the fault that the load did not happen to use may still be
+                // waiting out DB_SOCKET_TIMEOUT_MS (5 s); a read that reaches it then is a 503, never a 500, and the
+                // streak starts again. CI once met one (a 503 among the 50 reads, 12 s into the run).
+                long streakDeadline = System.nanoTime() + 15_000_000_000L;
+                int streak = 0;
+                var answered = new java.util.HashMap<Long, Long>(); // the 200s of these reads, per robot
+                for (int i = 0; streak < 50 && System.nanoTime() < streakDeadline; i++) {
+                    long id = ids.get(i % ids.size());
+                    int status = service.get("/v1/robots/" + id).statusCode();
+                    assertThat(status).as("a read after the database came back").isIn(200, 503);
+                    streak = status == 200 ? streak + 1 : 0;
+                    if (status == 200) {
+                        answered.merge(id, 1L, Long::sum);
+                    }
                 }
+                assertThat(streak).as("reads answered 200 in a row").isEqualTo(50);
 
                 service.awaitFlushed();
                 for (long id : ids) {
-                    assertThat(service.flushedCount(id)).as("robot %d", id).isEqualTo(load.ok(id) + 10);
+                    assertThat(service.flushedCount(id)).as("robot %d", id)
+                            .isEqualTo(load.ok(id) + answered.getOrDefault(id, 0L));
                 }
             }
         }
