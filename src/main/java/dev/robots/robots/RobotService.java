@@ -44,16 +44,9 @@ public final class RobotService {
 
     /**
      * Robot {@code id} as {@code GET /v1/robots/{id}} answers it: from the cache, or loaded (one load per robot in
-     * flight, batched with this loop's other misses, the answer kept); empty when there is no such robot.
-     */
-    Future<Optional<RobotCache.Entry>> answer(long id) {
-        return answer(id, -1);
-    }
-
-    /**
-     * As {@link #answer(long)}, for a client that has seen version {@code seen} of the robot (its If-Match or
-     * If-None-Match names it; -1: none): a cached copy older than that is stale, so the robot is read from the
-     * database. A change made through another instance reaches this one's cache a moment after its commit (or, made
+     * flight, batched with this loop's other misses, the answer kept); empty when there is no such robot. For a client
+     * that has seen version {@code seen} of the robot (its If-Match or If-None-Match names it; -1: none), a cached copy
+     * older than that is stale, so the robot is read from the database. A change made through another instance reaches this one's cache a moment after its commit (or, made
      * with the triggers off, only when the entry expires); in that moment a client that renamed a robot there and read
      * it here with the new ETag got the old robot back, or a 412 saying its newer ETag was not current.
      */
