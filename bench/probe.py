@@ -52,9 +52,14 @@ def main():
     parser.add_argument("workload", choices=sorted(scale.WORKLOADS))
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--memory", action="store_true",
+                        help="also print where the memory is: the JVM's native memory summary and the heap's "
+                             "generations after the load (adds -XX:NativeMemoryTracking=summary)")
     parser.add_argument("java_options", nargs="*")
     args = parser.parse_args()
     compare.JAVA_OPTS = compare.JAVA_OPTS + args.java_options
+    if args.memory:
+        compare.JAVA_OPTS = compare.JAVA_OPTS + ["-XX:NativeMemoryTracking=summary"]
     if compare.AOT and compare.AOT_CACHE.exists():
         compare.JAVA_OPTS = compare.JAVA_OPTS + [f"-XX:AOTCache={compare.AOT_CACHE}"]
     size, env = scale.WORKLOADS[args.workload]
@@ -89,6 +94,10 @@ def main():
         for key in ("VmRSS", "RssAnon", "RssFile"):
             report[f"{key}_MiB"] = int(status.split(key + ":")[1].split()[0]) // 1024
         print(json.dumps(report))
+        if args.memory:
+            jcmd = pathlib.Path(compare.JAVA).parent / "jcmd"
+            for command in (["GC.heap_info"], ["VM.native_memory", "summary"]):
+                print(subprocess.run([str(jcmd), str(pid), *command], capture_output=True, text=True).stdout)
     finally:
         compare.stop(server)
 
