@@ -55,9 +55,11 @@ def main():
     parser.add_argument("--memory", action="store_true",
                         help="also print where the memory is: the JVM's native memory summary and the heap's "
                              "generations after the load (adds -XX:NativeMemoryTracking=summary)")
-    parser.add_argument("java_options", nargs="*")
-    args = parser.parse_args()
-    compare.JAVA_OPTS = compare.JAVA_OPTS + args.java_options
+    # JVM options come after "--" (split off by hand: argparse does not take "-XX:..." as a positional value there).
+    argv = sys.argv[1:]
+    java_options = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    compare.JAVA_OPTS = compare.JAVA_OPTS + java_options
     if args.memory:
         compare.JAVA_OPTS = compare.JAVA_OPTS + ["-XX:NativeMemoryTracking=summary"]
     if compare.AOT and compare.AOT_CACHE.exists():

@@ -182,6 +182,31 @@ class RobotCacheTest {
     }
 
     @Test
+    void once_full_a_robot_is_kept_on_its_second_miss_not_its_first() {
+        // Room for ~20,000 robots (Caffeine's admission window, 1 % of it, holds the newest ~200 whatever their
+        // frequency): a robot is kept on its first miss until an entry had to go to make room.
+        var big = new RobotCache(20_000 * 250, Duration.ofSeconds(5), true, meters, nanos::get);
+        big.load(1, () -> found(robot(1, 0, 0))).await();
+        assertThat(big.contains(1)).as("kept on its first miss while there is room").isTrue();
+        for (long id = 100_000; id < 140_000; id++) {
+            long robot = id;
+            big.load(robot, () -> found(robot(robot, 0, 0))).await();
+        }
+        int keptFirst = 0;
+        int keptSecond = 0;
+        for (long id = 200_000; id < 200_100; id++) {
+            long robot = id;
+            big.load(robot, () -> found(robot(robot, 0, 0))).await();
+            keptFirst += big.contains(robot) ? 1 : 0;
+            big.load(robot, () -> found(robot(robot, 0, 0))).await();
+            keptSecond += big.contains(robot) ? 1 : 0;
+        }
+        assertThat(keptFirst).as("robots kept on their first miss once full (the doorkeeper's false positives)")
+                .isLessThan(20);
+        assertThat(keptSecond).as("robots kept on their second miss").isGreaterThan(90);
+    }
+
+    @Test
     void entries_expire_after_the_ttl() {
         load(1, robot(1, 0, 0));
         nanos.addAndGet(TimeUnit.SECONDS.toNanos(5));
