@@ -98,7 +98,7 @@ def main():
         print(json.dumps(report))
         if args.memory:
             jcmd = pathlib.Path(compare.JAVA).parent / "jcmd"
-            for command in (["GC.heap_info"], ["VM.native_memory", "summary"]):
+            for command in (["GC.heap_info"], ["VM.native_memory", "summary"], ["GC.class_histogram", "-all"]):
                 print(subprocess.run([str(jcmd), str(pid), *command], capture_output=True, text=True).stdout)
     finally:
         compare.stop(server)
