@@ -233,13 +233,19 @@ public record Config(
     /**
      * {@code API_TOKENS} (comma-separated) and {@code API_TOKENS_FILE} (one token per line; blank lines and lines
      * starting with {@code #} skipped). Neither set: none, and BearerAuth decides what writes need. A set token file
-     * that is empty or unreadable stops the start rather than fall back to BearerAuth's choice: whoever set it meant
-     * its tokens to be the only ones.
+     * that is empty or unreadable, or an {@code API_TOKENS} of separators only ({@code ,}), stops the start rather
+     * than fall back to BearerAuth's choice: whoever set it meant its tokens to be the only ones.
      */
     private static List<String> tokens(Reader reader) {
         var tokens = new ArrayList<String>();
-        for (String token : split(reader.string("API_TOKENS", ""))) {
+        String listed = reader.string("API_TOKENS", "");
+        for (String token : split(listed)) {
             tokens.add(checkedToken(token, "API_TOKENS"));
+        }
+        if (!listed.isEmpty() && tokens.isEmpty()) {
+            // Separators only: a deploy's API_TOKENS=$A,$B with both secrets missing, not a choice of no token.
+            throw new ConfigurationError("API_TOKENS is set but holds no token (comma-separated tokens); unset it to "
+                    + "have none");
         }
         String file = reader.string("API_TOKENS_FILE", null);
         if (file != null) {

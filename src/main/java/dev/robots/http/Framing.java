@@ -432,6 +432,10 @@ public final class Framing {
             done = true;
             ctx.fireChannelRead(invalid(new Refusal(408, "The request's line and headers did not arrive within %d ms;"
                     .formatted(TimeUnit.NANOSECONDS.toMillis(headTimeoutNanos)) + " send them at once.")));
+            // Vert.x holds back what is written during a read until the read completes. Fired from this timer, the
+            // 408 is a read of its own: without its end, nothing flushed the answer of a head that stopped arriving,
+            // and the client heard nothing until the close below, at twice the timeout.
+            ctx.fireChannelReadComplete();
             headTimer = ctx.executor().schedule(() -> headDeadline(ctx), headTimeoutNanos, TimeUnit.NANOSECONDS);
         }
 

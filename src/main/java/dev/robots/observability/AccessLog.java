@@ -127,26 +127,35 @@ public final class AccessLog {
         return address == null ? null : address.hostAddress();
     }
 
-    /** {@code uri} with the values of query parameters that usually hold a secret replaced by {@code REDACTED}. */
+    /**
+     * {@code uri} with the values of query parameters that usually hold a secret replaced by {@code REDACTED}. The
+     * parameters are split where the query parser splits them, at {@code &} and at {@code ;} (Netty's decoder reads
+     * {@code limit=1;after=2} as two): split at {@code &} only, {@code ?limit=5;token=...} kept its token.
+     */
     static String redact(String uri) {
         int query = uri.indexOf('?');
         if (query < 0) {
             return uri;
         }
         var redacted = new StringBuilder(uri.length()).append(uri, 0, query + 1);
-        String[] parameters = uri.substring(query + 1).split("&", -1);
-        for (int i = 0; i < parameters.length; i++) {
-            String parameter = parameters[i];
+        int start = query + 1;
+        while (start <= uri.length()) {
+            int end = start;
+            while (end < uri.length() && uri.charAt(end) != '&' && uri.charAt(end) != ';') {
+                end++;
+            }
+            String parameter = uri.substring(start, end);
             int equals = parameter.indexOf('=');
             String name = decoded(equals < 0 ? parameter : parameter.substring(0, equals)).toLowerCase(Locale.ROOT);
-            if (i > 0) {
-                redacted.append('&');
-            }
             if (equals >= 0 && SECRET_PARAMETER.matcher(name).find()) {
                 redacted.append(parameter, 0, equals + 1).append("REDACTED");
             } else {
                 redacted.append(parameter);
             }
+            if (end < uri.length()) {
+                redacted.append(uri.charAt(end));
+            }
+            start = end + 1;
         }
         return redacted.toString();
     }

@@ -59,6 +59,20 @@ class ConfigurationMistakesTest {
         }
     }
 
+    /**
+     * API_TOKENS set to separators only (a deploy's {@code API_TOKENS=$TOKEN_A,$TOKEN_B} with both secrets missing) is
+     * a mistake, not "unset": it used to start as if no token were configured, with a token file of its own on the
+     * embedded database, and on PostgreSQL refusing every write under a warning that API_TOKENS was not set.
+     */
+    @Test
+    void api_tokens_set_to_separators_only_names_it() {
+        for (String value : new String[] {",", " , ,, "}) {
+            assertThat(start(Map.of("API_TOKENS", value))).as(value)
+                    .hasMessage("API_TOKENS is set but holds no token (comma-separated tokens); unset it to have none");
+            assertThat(dataDir.resolve("api-token")).doesNotExist();
+        }
+    }
+
     @Test
     void a_host_that_does_not_resolve_names_it() {
         assertThat(start(Map.of("HOST", "no-such-host.invalid")))

@@ -109,6 +109,33 @@ class ProbesAndLimitsTest {
         }
     }
 
+    /**
+     * A head that stops arriving (part of it sent, then nothing) gets its 408 when its timeout passes, as a trickled one
+     * does. The 408 used to be written but never flushed: nothing more arrived to end the read it was written in, so
+     * the client heard nothing until the timer's next turn closed the connection, silently, at twice the timeout.
+     */
+    @Test
+    void a_request_head_that_stops_arriving_is_a_408_once_its_head_timeout_passes() throws Exception {
+        try (var service = RunningService.startOnFresh("h2",
+                Map.of("REQUEST_HEAD_TIMEOUT_MS", "1000", "REQUEST_TIMEOUT_MS", "60000"))) {
+            int port = service.uri("/").getPort();
+            for (String part : new String[] {"G", "GET /v1/robots HTTP/1.1\r\n", "GET /v1/robots HTTP/1.1\r\nHost: x\r\n"}) {
+                try (var socket = new Socket("127.0.0.1", port)) {
+                    // Past the head's timeout, short of twice it, when the connection is closed anyway.
+                    socket.setSoTimeout(1_800);
+                    socket.getOutputStream().write(part.getBytes(StandardCharsets.ISO_8859_1));
+                    socket.getOutputStream().flush();
+                    long start = System.nanoTime();
+                    String answer = readUntilClosed(socket);
+                    assertThat(answer).as(part).startsWith("HTTP/1.1 408 ").contains("application/problem+json")
+                            .contains("did not arrive within 1000 ms");
+                    assertThat(Duration.ofNanos(System.nanoTime() - start)).as(part)
+                            .isBetween(Duration.ofMillis(900), Duration.ofMillis(1_800));
+                }
+            }
+        }
+    }
+
     @Test
     void a_body_that_no_route_reads_closes_the_connection_after_the_answer_instead_of_being_drained()
             throws Exception {
