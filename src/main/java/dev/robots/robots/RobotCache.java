@@ -150,10 +150,10 @@ public final class RobotCache {
         private final AtomicInteger seen = new AtomicInteger();
 
         Doorkeeper(long robots) {
-            int bits = Integer.highestOneBit((int) Math.clamp(robots * 8, 1 << 12, 1 << 29)) << 1;
+            int bits = Integer.highestOneBit(Math.clamp(robots * 8, 1 << 12, 1 << 29)) << 1;
             this.words = new long[bits >>> 6];
             this.shift = 64 - Integer.numberOfTrailingZeros(bits);
-            this.capacity = (int) Math.clamp(robots, 1, Integer.MAX_VALUE);
+            this.capacity = Math.clamp(robots, 1, Integer.MAX_VALUE);
         }
 
         /** Whether {@code id} was seen since the last clearing; it is from now on. */
