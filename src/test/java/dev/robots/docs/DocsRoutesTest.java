@@ -107,6 +107,35 @@ class DocsRoutesTest {
         }
     }
 
+    /**
+     * A GET under an If-Match that fails is not performed (RFC 9110 section 13.1.1), here as on a robot: it was
+     * ignored, and the file came back 200. If-Unmodified-Since, without If-Match, is held to the file's Last-Modified.
+     */
+    @Test
+    void a_failed_if_match_on_a_docs_file_is_a_412_with_its_etag() throws Exception {
+        for (String path : documents()) {
+            String etag = send("GET", path).headers().firstValue("ETag").orElseThrow();
+            String modified = send("GET", path).headers().firstValue("Last-Modified").orElseThrow();
+            String earlier = DateTimeFormatter.RFC_1123_DATE_TIME.format(
+                    ZonedDateTime.parse(modified, DateTimeFormatter.RFC_1123_DATE_TIME).minusDays(1));
+            for (var condition : List.of(List.of("If-Match", "\"other\""), List.of("If-Match", "W/" + etag),
+                    List.of("If-Unmodified-Since", earlier))) {
+                for (String method : List.of("GET", "HEAD")) {
+                    var failed = send(method, path, condition.get(0), condition.get(1));
+                    assertThat(failed.statusCode()).as(method + " " + path + " " + condition).isEqualTo(412);
+                    assertThat(failed.headers().firstValue("ETag")).as(path).hasValue(etag);
+                    assertThat(ApiContract.get().violations(failed)).as(method + " " + path).isEmpty();
+                }
+            }
+            for (var condition : List.of(List.of("If-Match", etag), List.of("If-Match", "*"),
+                    List.of("If-Match", "\"other\", " + etag), List.of("If-Unmodified-Since", modified))) {
+                assertThat(send("GET", path, condition.get(0), condition.get(1)).statusCode()).as(path + condition)
+                        .isEqualTo(200);
+            }
+            assertThat(send("GET", path, "If-Match", "nonsense").statusCode()).as(path).isEqualTo(400);
+        }
+    }
+
     @Test
     void a_version_of_swagger_ui_the_jar_does_not_hold_is_a_404_problem() throws Exception {
         for (String path : List.of("/docs/swagger-ui/0.0.1/swagger-ui.css", "/docs/swagger-ui/9.9.9/swagger-ui-bundle.js")) {
