@@ -126,7 +126,7 @@ public record Config(
                 Optional.ofNullable(reader.string("GOOGLE_CLOUD_PROJECT", null)),
                 tokens(reader),
                 corsOrigins(reader.list("CORS_ORIGINS")),
-                reader.choice("TRUST_PROXY", env.containsKey("K_SERVICE") ? "true" : "false", "true", "false")
+                reader.choice("TRUST_PROXY", Logging.onCloudRun(env) ? "true" : "false", "true", "false")
                         .equals("true"),
                 reader.integer("MAX_CONCURRENT_REQUESTS", 1000, 1, 1_000_000),
                 Duration.ofMillis(reader.integer("REQUEST_TIMEOUT_MS", 1500, 100, 600_000)),
@@ -137,7 +137,10 @@ public record Config(
                 Duration.ofMillis(reader.integer("REPAIR_LEASE_MS", 30_000, 300, 3_600_000)));
     }
 
-    /** The names {@code LOG_LEVEL} takes, as java.util.logging's levels (which Vert.x, Netty and Flyway log to). */
+    /**
+     * The names {@code LOG_LEVEL} takes, as java.util.logging's levels (which Vert.x, Netty and Flyway log to);
+     * {@code warning} is {@code warn} as the seed's uvicorn and Python's logging spell it (the README says so).
+     */
     private static final Map<String, Level> LEVELS = Map.of(
             "trace", Level.FINEST, "debug", Level.FINE, "info", Level.INFO, "warn", Level.WARNING,
             "warning", Level.WARNING, "error", Level.SEVERE, "off", Level.OFF);
@@ -155,7 +158,7 @@ public record Config(
             String name = (equals < 0 ? entry : entry.substring(equals + 1)).strip().toLowerCase(Locale.ROOT);
             Level level = LEVELS.get(name);
             if (level == null || equals == 0) {
-                throw new ConfigurationError(("LOG_LEVEL must be a level (trace, debug, info, warn, error, off), "
+                throw new ConfigurationError(("LOG_LEVEL must be a level (trace, debug, info, warn or warning, error, off), "
                         + "then logger=level items, e.g. info,dev.robots.counting=debug; '%s' is not one")
                         .formatted(entry));
             }

@@ -82,7 +82,11 @@ public final class ApiDocs {
         send(ctx, "docs/index.html", "text/html; charset=utf-8", REVALIDATE);
     }
 
-    /** The file, or a 304 when the client's copy is current; the same headers for GET and HEAD. */
+    /**
+     * The file, or a 304 when the client's copy is current, or a 412 when an {@code If-Match} (or, without one, an
+     * {@code If-Unmodified-Since}) does not hold, as on a robot (RFC 9110 section 13.1.1: a GET under a failed
+     * If-Match is not performed); the same headers for GET and HEAD.
+     */
     private void send(RoutingContext ctx, String name, String contentType, String cacheControl) {
         resources.computeIfAbsent(name, this::read).onComplete(read -> {
             if (read.failed()) {
@@ -99,7 +103,15 @@ public final class ApiDocs {
             if (resource.lastModified() != null) {
                 response.putHeader("Last-Modified", resource.lastModifiedHeader());
             }
-            if (resource.notModifiedFor(ctx.request())) {
+            Problem failed;
+            try {
+                failed = resource.preconditionFailedFor(ctx);
+            } catch (Problem unreadable) {
+                failed = unreadable;
+            }
+            if (failed != null) {
+                Problems.send(ctx, failed);
+            } else if (resource.notModifiedFor(ctx.request())) {
                 response.setStatusCode(304).end();
             } else {
                 response.putHeader("Content-Type", contentType).end(resource.body());

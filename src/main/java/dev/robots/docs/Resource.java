@@ -1,8 +1,11 @@
 package dev.robots.docs;
 
 import dev.robots.http.HttpDate;
+import dev.robots.http.Preconditions;
+import dev.robots.http.Problem;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.JarURLConnection;
@@ -64,6 +67,27 @@ record Resource(Buffer body, String etag, Instant lastModified) {
 
     String lastModifiedHeader() {
         return HttpDate.format(lastModified);
+    }
+
+    /**
+     * The 412 of a precondition that does not hold for this file, or null (RFC 9110 section 13.2.2: If-Match, else
+     * If-Unmodified-Since, both before If-None-Match); a 400 problem for an If-Match that cannot be read, as on a robot.
+     */
+    Problem preconditionFailedFor(RoutingContext ctx) {
+        Preconditions ifMatch = Preconditions.ifMatch(ctx);
+        if (ifMatch != null) {
+            return ifMatch.matches(etag) ? null : Preconditions.failed(etag, "this file");
+        }
+        String since = ctx.request().getHeader("If-Unmodified-Since");
+        if (since == null || lastModified == null) {
+            return null;
+        }
+        try {
+            return lastModified.isAfter(ZonedDateTime.parse(since.strip(), HTTP_DATE).toInstant())
+                    ? Preconditions.failed(etag, "this file") : null;
+        } catch (DateTimeParseException unreadable) {
+            return null; // ignored, as the RFC says
+        }
     }
 
     /**

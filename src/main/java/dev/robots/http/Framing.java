@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -42,7 +43,8 @@ import java.util.concurrent.TimeUnit;
  * own (request smuggling, RFC 9112 section 6.1 and 11.2). Refused are: {@code Content-Length} together with
  * {@code Transfer-Encoding}, a {@code Transfer-Encoding} other than {@code chunked} (501), two {@code Host} or two
  * {@code Authorization} headers, an HTTP/1.1 request without {@code Host}, and a version other than HTTP/1.0 or
- * HTTP/1.1 (505; Vert.x would answer 501 without a body). Netty's decoder removes
+ * HTTP/1.1 (505; Vert.x would answer 501 without a body), and a {@code Host} or an absolute-form target's authority
+ * that is not {@code host[:port]} ({@link Authorities}: one rule for both, userinfo refused). Netty's decoder removes
  * {@code Content-Length} from a chunked request before anything else sees it, so the checks run inside the decoder.
  *
  * <p>Requests that Netty's decoder itself cannot read (a request line over the limit, too many header bytes, a
@@ -498,6 +500,17 @@ public final class Framing {
             }
             if (hosts == 0 && message.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
                 throw new Refusal(400, "An HTTP/1.1 request needs a Host header.");
+            }
+            // One rule for both spellings of the authority, before Vert.x reads either (Authorities).
+            String badHost = hosts == 1 ? Authorities.problemWithHost(headers.get(HttpHeaderNames.HOST)) : null;
+            if (badHost != null) {
+                throw new Refusal(400, badHost);
+            }
+            if (message instanceof HttpRequest request && Authorities.absolute(request.uri())) {
+                String badTarget = Authorities.problemWithAbsolute(request.uri());
+                if (badTarget != null) {
+                    throw new Refusal(400, badTarget);
+                }
             }
             if (headers.getAll(HttpHeaderNames.AUTHORIZATION).size() > 1) {
                 throw new Refusal(400, "The request has more than one Authorization header.");

@@ -117,7 +117,12 @@ public record Preconditions(boolean any, List<String> tags) {
 
     /** The 412 of a condition that does not hold, with the resource's current ETag. */
     public static Problem failed(String currentEtag) {
-        return new Problem(412, "If-Match does not match the robot's current ETag %s: read it again and retry."
-                .formatted(currentEtag), Map.of("ETag", currentEtag));
+        return failed(currentEtag, "the robot");
+    }
+
+    /** The 412 of a condition that does not hold for {@code what} ("this file"), with its current ETag. */
+    public static Problem failed(String currentEtag, String what) {
+        return new Problem(412, "If-Match does not match %s's current ETag %s: read it again and retry."
+                .formatted(what, currentEtag), Map.of("ETag", currentEtag));
     }
 }

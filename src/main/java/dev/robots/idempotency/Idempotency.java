@@ -5,6 +5,7 @@ import dev.robots.db.OutcomeUnknown;
 import dev.robots.db.Timestamps;
 import dev.robots.db.WriteGate;
 import dev.robots.http.Guards;
+import dev.robots.http.Preconditions;
 import dev.robots.http.Problem;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -25,6 +26,7 @@ import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.logging.Level;
@@ -44,7 +46,7 @@ import java.util.logging.Logger;
  * instance that died is taken over once its lock ({@link #IN_PROGRESS_LOCK}) has run out.</li>
  * </ol>
  *
- * A retry with the same key and the same request (method, path and body) gets the first answer again with
+ * A retry with the same key and the same request (method, path, body and If-Match) gets the first answer again with
  * {@code Idempotent-Replayed: true}; with another request, a 422; while the first is in progress, a 409 with
  * {@code Retry-After: 1}.
  */
@@ -163,7 +165,7 @@ public final class Idempotency {
                     }
                     if (!row.getString("fingerprint").equals(attempt.fingerprint())) {
                         return Future.failedFuture(new Problem(422, ("Idempotency-Key '%s' was used for another request "
-                                + "(another method, path or body); use a new key for a new request.")
+                                + "(another method, path, body or If-Match); use a new key for a new request.")
                                 .formatted(attempt.key())));
                     }
                     if (status == null) {
@@ -253,12 +255,35 @@ public final class Idempotency {
         return sha256(token.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** What makes two requests the same: method, path and body. */
+    /**
+     * What makes two requests the same: method, path, body and precondition. A retry under another If-Match (or none)
+     * asks for the write on another condition, so it is another request, a 422: replayed, an If-Match that fails now
+     * got the first request's 202. The If-Match is compared as read (its strong tags as a set, or {@code *}; a weak tag
+     * never matches), so {@code "1", "2"} and {@code "2","1"} are one condition. A request without one hashes exactly
+     * as before preconditions counted, so keys stored then still replay.
+     */
     static String fingerprint(RoutingContext ctx) {
         var body = ctx.body() == null || ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer();
         var request = Buffer.buffer(ctx.request().method().name()).appendString(" ")
                 .appendString(ctx.request().path()).appendString("\n").appendBuffer(body);
+        String condition = condition(ctx);
+        if (condition != null) {
+            request.appendString("\nIf-Match: ").appendString(condition);
+        }
         return sha256(request.getBytes());
+    }
+
+    /** The request's If-Match as the route reads it, or null without one; as sent when unreadable (the route's 400). */
+    private static String condition(RoutingContext ctx) {
+        if (ctx.request().headers().getAll("If-Match").isEmpty()) {
+            return null;
+        }
+        try {
+            Preconditions ifMatch = Preconditions.ifMatch(ctx);
+            return ifMatch.any() ? "*" : String.join(",", new TreeSet<>(ifMatch.tags()));
+        } catch (Problem unreadable) {
+            return "unreadable " + String.join(",", ctx.request().headers().getAll("If-Match"));
+        }
     }
 
     private static String sha256(byte[] bytes) {

@@ -58,14 +58,23 @@ public final class Logging {
     public enum Format {
         TEXT, JSON;
 
-        /** JSON when {@code LOG_FORMAT=json}, or when it is unset on Cloud Run (which sets {@code K_SERVICE}). */
+        /**
+         * JSON when {@code LOG_FORMAT=json}, or when it is unset on Cloud Run (which sets {@code K_SERVICE}); a
+         * {@code K_SERVICE} set empty is unset, as every variable is.
+         */
         public static Format of(Map<String, String> env) {
             String format = env.getOrDefault("LOG_FORMAT", "").strip();
             if (format.isEmpty()) {
-                return env.containsKey("K_SERVICE") ? JSON : TEXT;
+                return onCloudRun(env) ? JSON : TEXT;
             }
             return format.equalsIgnoreCase("json") ? JSON : TEXT;
         }
+    }
+
+    /** Whether {@code K_SERVICE} is set to something: Cloud Run names the service there. */
+    public static boolean onCloudRun(Map<String, String> env) {
+        String service = env.get("K_SERVICE");
+        return service != null && !service.isBlank();
     }
 
     /**

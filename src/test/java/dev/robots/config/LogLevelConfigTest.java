@@ -3,6 +3,7 @@ package dev.robots.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.robots.observability.Logging;
 import java.util.Map;
 import java.util.logging.Level;
 import org.junit.jupiter.api.Test;
@@ -29,11 +30,34 @@ class LogLevelConfigTest {
                 .containsEntry("", Level.INFO).containsEntry("org.flywaydb", Level.FINEST);
     }
 
+    /** {@code warning}, as Python's logging and the seed's uvicorn spell it, is {@code warn}; documented now. */
+    @Test
+    void warning_is_warn() {
+        assertThat(Config.from(Map.of("LOG_LEVEL", "warning,io.vertx=WARNING")).logLevels())
+                .containsExactly(Map.entry("", Level.WARNING), Map.entry("io.vertx", Level.WARNING));
+    }
+
+    /**
+     * {@code K_SERVICE=""} (set but empty, as a deploy's {@code K_SERVICE=$UNSET} makes it) is unset, as any empty
+     * variable is: it switched the logs to JSON and trusted X-Forwarded-For off Cloud Run.
+     */
+    @Test
+    void an_empty_k_service_is_unset() {
+        for (String empty : new String[] {"", " "}) {
+            var config = Config.from(Map.of("K_SERVICE", empty));
+            assertThat(config.logFormat()).as("'%s'", empty).isEqualTo(Logging.Format.TEXT);
+            assertThat(config.trustProxy()).as("'%s'", empty).isFalse();
+        }
+        var cloudRun = Config.from(Map.of("K_SERVICE", "robots"));
+        assertThat(cloudRun.logFormat()).isEqualTo(Logging.Format.JSON);
+        assertThat(cloudRun.trustProxy()).isTrue();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"loud", "info,dev.robots=", "=debug", "info,dev.robots=verbose"})
     void anything_else_stops_the_start_and_says_what_it_takes(String value) {
         assertThatThrownBy(() -> Config.from(Map.of("LOG_LEVEL", value)))
                 .isInstanceOf(ConfigurationError.class)
-                .hasMessageContaining("LOG_LEVEL must be a level (trace, debug, info, warn, error, off)");
+                .hasMessageContaining("LOG_LEVEL must be a level (trace, debug, info, warn or warning, error, off)");
     }
 }

@@ -61,4 +61,36 @@ class RefusalSentencesTest {
             assertThat(problem.getString("detail")).as(host).contains("Host header '" + host + "' is malformed");
         }
     }
+
+    /**
+     * An absolute-form target's authority replaces Host (RFC 9112 section 3.2.2) and is held to the Host header's rule:
+     * {@code GET ftp://x/...}, {@code http://x:99999/...}, {@code http://u:p@x/...} (userinfo, RFC 9110 section 4.2.4)
+     * and {@code http://[::1/...} all answered 200 with the robot. A Host with a percent escape was answered with
+     * nothing at all (Vert.x's parser threw).
+     */
+    @Test
+    void an_absolute_target_and_the_host_header_follow_one_rule() throws Exception {
+        int port = service.uri("/").getPort();
+        String[][] cases = {
+                {"ftp://x/v1/robots", "scheme 'ftp'"}, {"http://x:99999/v1/robots", "port must be a number"},
+                {"http://u:p@x/v1/robots", "user name or password"}, {"http://[::1/v1/robots", "is not closed"},
+                {"http:///v1/robots", "has no host"}, {"http://[::1%25lo]/v1/robots", "not an IPv6 address"}};
+        for (String[] c : cases) {
+            var answer = Raw.exchange(port, "GET " + c[0] + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assertThat(answer.status()).as(c[0] + ": " + answer.text()).isEqualTo(400);
+            var problem = new JsonObject(answer.text().substring(answer.text().indexOf('{')));
+            assertThat(problem.getString("detail")).as(c[0]).contains(c[1]);
+        }
+        for (String host : new String[] {"u:p@x", "%41", "x:99999", "[1.2.3.4]"}) {
+            var answer = Raw.exchange(port, "GET /v1/robots HTTP/1.1\r\nHost: " + host
+                    + "\r\nConnection: close\r\n\r\n");
+            assertThat(answer.status()).as(host + ": " + answer.text()).isEqualTo(400);
+            assertThat(answer.text()).as(host).contains("Host header '" + host + "' is malformed");
+        }
+        for (String target : new String[] {"http://x/v1/robots", "HTTPS://[::1]:8443/v1/robots",
+                "http://[::ffff:127.0.0.1]/v1/robots", "http://api.example.com:/v1/robots"}) {
+            var answer = Raw.exchange(port, "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assertThat(answer.status()).as(target + ": " + answer.text()).isEqualTo(200);
+        }
+    }
 }

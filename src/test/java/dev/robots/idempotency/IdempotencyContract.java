@@ -111,6 +111,37 @@ abstract class IdempotencyContract {
         assertThat(robotsNamed("two")).isZero();
     }
 
+    /**
+     * A retry whose If-Match differs is another request: it replayed the first one's 202, though its condition does
+     * not hold (the robot's ETag is "0", the retry asked for "7").
+     */
+    @Test
+    void the_same_key_with_another_if_match_is_a_422() {
+        long id = first.create("conditional");
+        String path = "/v1/robots/" + id + "/repair";
+        var original = repair(first, path, "cond-1", "\"0\"");
+        assertThat(original.statusCode()).as(original.body()).isEqualTo(202);
+
+        for (String other : new String[] {"\"7\"", "*", null}) {
+            var retried = repair(second, path, "cond-1", other);
+            assertThat(retried.statusCode()).as("If-Match " + other + ": " + retried.body()).isEqualTo(422);
+            assertThat(new JsonObject(retried.body()).getString("detail")).contains("If-Match");
+        }
+        var same = repair(second, path, "cond-1", "\"0\", W/\"0\"");
+        assertThat(same.statusCode()).as(same.body()).isEqualTo(202);
+        assertThat(same.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+        assertThat(same.body()).isEqualTo(original.body());
+    }
+
+    private static HttpResponse<String> repair(RunningService instance, String path, String key, String ifMatch) {
+        var request = instance.request("POST", path, null, null)
+                .header("Authorization", "Bearer " + RunningService.TOKEN).header("Idempotency-Key", key);
+        if (ifMatch != null) {
+            request.header("If-Match", ifMatch);
+        }
+        return instance.send(request);
+    }
+
     @Test
     void keys_belong_to_their_token() {
         var mine = create(first, RunningService.TOKEN, "shared-key", "{\"name\": \"scoped\"}");
