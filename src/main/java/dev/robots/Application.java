@@ -232,7 +232,7 @@ public final class Application {
         // The same framing rules as the API's port: a scraper's proxy and this listener must not read a request
         // differently, and what the decoder refuses is a problem here too, not an empty answer.
         return Framing.install(vertx.createHttpServer(options), options, config.headTimeout(), router, "GET, HEAD",
-                        metricsListeners)
+                        metricsListeners, Framing.Unrouted.NONE)
                 .listen()
                 .map(server -> {
                     metricsServer = server;

@@ -42,8 +42,19 @@ final class HttpVerticle extends VerticleBase {
         Pool pool = services.database().newRequestPool(vertx, "requests-" + deploymentID() + "-" + System.identityHashCode(this),
                 poolSize);
         router = router(pool);
-        return Framing.install(vertx.createHttpServer(options), options, services.config().headTimeout(), router,
-                        "GET, HEAD, POST, PATCH, DELETE", services.listeners()).listen()
+        var config = services.config();
+        // Answers given without the router are logged and measured as the router's are.
+        AccessLog accessLog = config.accessLog()
+                ? new AccessLog(config.cloudProject(), config.trustProxy(), config.logFormat()) : null;
+        var metrics = services.metrics();
+        Framing.Unrouted unrouted = (request, parsed, started) -> {
+            metrics.unrouted(request, parsed, started);
+            if (accessLog != null) {
+                accessLog.unrouted(request, parsed, started);
+            }
+        };
+        return Framing.install(vertx.createHttpServer(options), options, config.headTimeout(), router,
+                        "GET, HEAD, POST, PATCH, DELETE", services.listeners(), unrouted).listen()
                 .onSuccess(listening -> server = listening);
     }
 

@@ -75,10 +75,12 @@ public final class Framing {
     /**
      * Installs the checks on {@code server}, whose decoder is made with {@code options}, and serves its requests with
      * {@code router}; {@code allow} is what {@code OPTIONS *} answers (the methods that the server's paths accept).
-     * {@code listeners} learns the server's listening socket, for the shutdown.
+     * {@code listeners} learns the server's listening socket, for the shutdown. {@code unrouted} hears of every
+     * answer given without the router (a request the decoder refused, a target that is not a path), once it is
+     * written, so that the access log and the request metrics count those answers too.
      */
     public static HttpServer install(HttpServer server, HttpServerOptions options, Duration headTimeout, Router router,
-            String allow, Listeners listeners) {
+            String allow, Listeners listeners, Unrouted unrouted) {
         long headTimeoutNanos = headTimeout.toNanos();
         return server
                 .connectionHandler(connection -> {
@@ -89,6 +91,7 @@ public final class Framing {
                 })
                 .invalidRequestHandler(request -> {
                     HttpDate.put(request.response());
+                    observe(request, false, unrouted);
                     refuse(request);
                 })
                 .requestHandler(request -> {
@@ -101,9 +104,28 @@ public final class Framing {
                     } else if (path != null && path.startsWith("/")) {
                         router.handle(request);
                     } else {
+                        observe(request, true, unrouted);
                         otherForm(request, allow);
                     }
                 });
+    }
+
+    /**
+     * Hears of an answer given without the router, once it is written. {@code parsed}: the request's method and
+     * target are the ones the client sent; else (a request the decoder refused) they are stand-ins, and unknown.
+     */
+    @FunctionalInterface
+    public interface Unrouted {
+        Unrouted NONE = (request, parsed, startedNanos) -> { };
+
+        void answered(HttpServerRequest request, boolean parsed, long startedNanos);
+    }
+
+    private static void observe(HttpServerRequest request, boolean parsed, Unrouted unrouted) {
+        if (unrouted != Unrouted.NONE) {
+            long started = System.nanoTime();
+            request.response().bodyEndHandler(written -> unrouted.answered(request, parsed, started));
+        }
     }
 
     /**

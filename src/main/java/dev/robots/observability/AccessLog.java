@@ -52,42 +52,57 @@ public final class AccessLog {
     // String.format), so text lines build no fields and nothing is formatted twice.
     private void log(RoutingContext ctx) {
         long started = System.nanoTime();
-        ctx.addBodyEndHandler(written -> {
-            HttpServerRequest request = ctx.request();
-            int status = ctx.response().getStatusCode();
-            String latency = seconds(System.nanoTime() - started);
-            String remoteIp = remoteIp(request);
-            String uri = redact(request.uri());
-            String requestId = ctx.response().headers().get(RequestIds.HEADER);
-            String message = request.method().name() + " " + uri + " " + status;
-            if (!structured) {
-                LOG.info(message + " " + ctx.response().bytesWritten() + "B " + latency + " " + remoteIp
-                        + (requestId == null ? "" : " " + requestId));
-                return;
-            }
-            var httpRequest = new LinkedHashMap<String, Object>();
-            httpRequest.put("requestMethod", request.method().name());
-            httpRequest.put("requestUrl", uri);
-            httpRequest.put("status", status);
-            httpRequest.put("responseSize", Long.toString(ctx.response().bytesWritten()));
-            httpRequest.put("latency", latency);
-            httpRequest.put("protocol", protocol(request.version()));
-            String userAgent = request.getHeader("User-Agent");
-            if (userAgent != null) {
-                httpRequest.put("userAgent", userAgent);
-            }
-            if (remoteIp != null) {
-                httpRequest.put("remoteIp", remoteIp);
-            }
-            var fields = new LinkedHashMap<String, Object>();
-            fields.put("httpRequest", httpRequest);
-            trace(request).ifPresent(trace -> fields.put("logging.googleapis.com/trace", trace));
-            if (requestId != null) {
-                fields.put("requestId", requestId);
-            }
-            LOG.log(Level.INFO, message, Logging.fields(fields));
-        });
+        ctx.addBodyEndHandler(written -> entry(ctx.request(), true, started));
         ctx.next();
+    }
+
+    /**
+     * The entry of an answer given without the router ({@code Framing.Unrouted}): a request the decoder refused, whose
+     * method and target are unknown ({@code parsed} false: logged as {@code -}), or a target that is not a path.
+     */
+    public void unrouted(HttpServerRequest request, boolean parsed, long startedNanos) {
+        entry(request, parsed, startedNanos);
+    }
+
+    private void entry(HttpServerRequest request, boolean parsed, long started) {
+        var response = request.response();
+        int status = response.getStatusCode();
+        String latency = seconds(System.nanoTime() - started);
+        String remoteIp = remoteIp(request);
+        String method = parsed ? request.method().name() : "-";
+        String uri = parsed ? redact(request.uri()) : "-";
+        String requestId = response.headers().get(RequestIds.HEADER);
+        String message = method + " " + uri + " " + status;
+        if (!structured) {
+            LOG.info(message + " " + response.bytesWritten() + "B " + latency + " " + remoteIp
+                    + (requestId == null ? "" : " " + requestId));
+            return;
+        }
+        var httpRequest = new LinkedHashMap<String, Object>();
+        if (parsed) {
+            httpRequest.put("requestMethod", method);
+            httpRequest.put("requestUrl", uri);
+        }
+        httpRequest.put("status", status);
+        httpRequest.put("responseSize", Long.toString(response.bytesWritten()));
+        httpRequest.put("latency", latency);
+        httpRequest.put("protocol", protocol(request.version()));
+        String userAgent = parsed ? request.getHeader("User-Agent") : null;
+        if (userAgent != null) {
+            httpRequest.put("userAgent", userAgent);
+        }
+        if (remoteIp != null) {
+            httpRequest.put("remoteIp", remoteIp);
+        }
+        var fields = new LinkedHashMap<String, Object>();
+        fields.put("httpRequest", httpRequest);
+        if (parsed) {
+            trace(request).ifPresent(trace -> fields.put("logging.googleapis.com/trace", trace));
+        }
+        if (requestId != null) {
+            fields.put("requestId", requestId);
+        }
+        LOG.log(Level.INFO, message, Logging.fields(fields));
     }
 
     /** Cloud Logging's duration form, e.g. {@code 0.000412s}. */

@@ -13,6 +13,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.robots.http.Problems;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.Label;
@@ -124,6 +125,11 @@ public final class Metrics {
     /** Measures every request of {@code router}; mount it first, so that refusals are measured too. */
     public void measure(Router router) {
         requests.mount(router);
+    }
+
+    /** Measures an answer given without a router (see {@code Framing.Unrouted}). */
+    public void unrouted(HttpServerRequest request, boolean parsed, long startedNanos) {
+        requests.unrouted(request, parsed, startedNanos);
     }
 
     /** Serves the registry as Prometheus text at {@code GET /metrics} of {@code router}. */

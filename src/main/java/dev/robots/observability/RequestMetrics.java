@@ -3,6 +3,7 @@ package dev.robots.observability;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -67,9 +68,24 @@ public final class RequestMetrics {
         ctx.next();
     }
 
+    /**
+     * An answer given without the router ({@code Framing}: a request the decoder refused, a target that is not a
+     * path), measured from when it was decided: route {@code unmatched}, and method {@code other} when the request
+     * could not be read ({@code parsed} false).
+     */
+    public void unrouted(HttpServerRequest request, boolean parsed, long startedNanos) {
+        String method = request.method().name();
+        timer(parsed && METHODS.contains(method) ? method : "other", "unmatched", request.response().getStatusCode())
+                .record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
+    }
+
     private Timer timer(RoutingContext ctx) {
         String method = ctx.request().method().name();
-        var key = new Key(METHODS.contains(method) ? method : "other", route(ctx), ctx.response().getStatusCode());
+        return timer(METHODS.contains(method) ? method : "other", route(ctx), ctx.response().getStatusCode());
+    }
+
+    private Timer timer(String method, String route, int status) {
+        var key = new Key(method, route, status);
         Timer timer = timers.get(key);
         return timer != null ? timer : timers.computeIfAbsent(key, k -> Timer.builder("http.server.requests")
                 .description("HTTP requests: how many, and how long until the response was written")

@@ -103,4 +103,60 @@ class AccessLogTest {
                     .noneMatch(line -> line.contains("not-an-address") || line.contains("198.51.100.1"));
         }
     }
+
+    /**
+     * An answer given without the router (a request the decoder refused: a bad Host, an unsupported
+     * Transfer-Encoding, HTTP/2.0 in the request line; a target that is not a path) has its access entry and is
+     * counted in http_server_requests_seconds, as every other answer: they were answered, and neither said so (a
+     * 501, a 5xx, was missing from the error-rate alert's numerator and denominator alike).
+     */
+    @Test
+    void answers_given_without_the_router_are_logged_and_measured() throws Exception {
+        try (var logs = new LogCapture(Level.INFO);
+                var service = RunningService.startOnFresh("h2", Map.of("ACCESS_LOG", "true"))) {
+            String before = service.scrape();
+            int port = service.uri("/").getPort();
+            assertThat(raw(port, "GET /v1/robots/1 HTTP/1.1\r\nHost: a b\r\n\r\n")).startsWith("HTTP/1.1 400 ");
+            assertThat(raw(port, "POST /v1/robots HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"))
+                    .startsWith("HTTP/1.1 501 ");
+            assertThat(raw(port, "GET /v1/robots/1 HTTP/2.0\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 505 ");
+            assertThat(raw(port, "GET * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).startsWith("HTTP/1.1 400 ");
+
+            String after = Eventually.eventually(Duration.ofSeconds(5), service::scrape,
+                    metrics -> requests(metrics, "GET", "400") > requests(before, "GET", "400"));
+            Eventually.eventually(Duration.ofSeconds(5), service::scrape,
+                    metrics -> requests(metrics, "other", "505") > requests(before, "other", "505"));
+            after = service.scrape();
+            assertThat(requests(after, "other", "400") - requests(before, "other", "400")).isEqualTo(1);
+            assertThat(requests(after, "other", "501") - requests(before, "other", "501")).isEqualTo(1);
+            assertThat(requests(after, "other", "505") - requests(before, "other", "505")).isEqualTo(1);
+            assertThat(requests(after, "GET", "400") - requests(before, "GET", "400")).isEqualTo(1);
+
+            var access = Eventually.eventually(Duration.ofSeconds(5), logs::lines,
+                    lines -> lines.stream().filter(line -> line.startsWith("- - ")).count() >= 3
+                            && lines.stream().anyMatch(line -> line.startsWith("GET * 400")));
+            assertThat(access).anyMatch(line -> line.startsWith("- - 400 "))
+                    .anyMatch(line -> line.startsWith("- - 501 "))
+                    .anyMatch(line -> line.startsWith("- - 505 "))
+                    .anyMatch(line -> line.startsWith("GET * 400 "));
+        }
+    }
+
+    /** Sends {@code request} on a connection of its own and reads the answer to its end. */
+    private static String raw(int port, String request) throws java.io.IOException {
+        try (var socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    /** http_server_requests_seconds_count of route unmatched, for a method and status. */
+    private static double requests(String metrics, String method, String status) {
+        return metrics.lines()
+                .filter(l -> l.startsWith("http_server_requests_seconds_count{") && l.contains("route=\"unmatched\"")
+                        && l.contains("method=\"" + method + "\"") && l.contains("status=\"" + status + "\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+    }
 }
