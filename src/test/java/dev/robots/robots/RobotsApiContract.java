@@ -92,6 +92,21 @@ abstract class RobotsApiContract {
     }
 
     /**
+     * A repeated key is valid JSON (RFC 8259 4: names SHOULD be unique), and the OpenAPI promises a detail that says
+     * which part of the rule a body breaks: it was "The body is not valid JSON (line 1, column 19)." An escaped
+     * spelling of the name is the same name.
+     */
+    @Test
+    void a_name_given_twice_is_a_400_that_says_so_not_invalid_json() {
+        for (String body : new String[] {"{\"name\":\"a\",\"name\":\"b\"}",
+                "{\"name\": \"a\", \"n\\u0061me\": \"a\"}"}) {
+            var response = service.sendJson("POST", "/v1/robots", body);
+            assertProblem(response, 400);
+            assertThat(detail(response)).as(body).doesNotContain("not valid JSON").contains("name more than once");
+        }
+    }
+
+    /**
      * A 10,000-digit number is valid JSON (RFC 8259 sets no limit), past what the parser reads: the problem says so,
      * where it is, and what the body takes. It was "The body is not valid JSON."
      */
