@@ -152,6 +152,35 @@ class DashboardQueriesTest {
         });
     }
 
+    /**
+     * The label matchers too, which {@link #metricNames} strips: a query that selects {@code result="hits"} or
+     * {@code pool_type="sq"} names a served metric and still draws nothing. An equality names a label and a value
+     * some sample has; a regular expression or a negation, a label the metric has (its values may not have occurred
+     * yet: no 5xx in this traffic).
+     */
+    @Test
+    void every_label_a_query_selects_on_is_on_its_metric() throws IOException {
+        var selector = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)\\{([^}]*)}");
+        var matcher = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)\\s*(=~|!~|!=|=)\\s*\"((?:\\\\.|[^\"\\\\])*)\"");
+        var wrong = new ArrayList<String>();
+        queries().forEach((query, source) -> {
+            Matcher selected = selector.matcher(query);
+            while (selected.find()) {
+                String metric = selected.group(1);
+                Matcher each = matcher.matcher(selected.group(2));
+                while (each.find()) {
+                    String label = each.group(1);
+                    String wanted = "=".equals(each.group(2)) ? label + "=\"" + each.group(3) + "\"" : label + "=\"";
+                    if (samples(metric).stream().noneMatch(sample -> sample.contains("{" + wanted)
+                            || sample.contains("," + wanted))) {
+                        wrong.add(metric + " " + each.group() + " (" + source + ")");
+                    }
+                }
+            }
+        });
+        assertThat(wrong).as("label matchers no sample has").isEmpty();
+    }
+
     @Test
     void the_dashboard_shows_what_operators_asked_for() throws IOException {
         var named = new LinkedHashSet<String>();
