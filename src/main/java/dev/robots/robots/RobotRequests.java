@@ -229,6 +229,11 @@ public final class RobotRequests {
         } catch (CharacterCodingException e) {
             throw Problem.badRequest("The body is not valid UTF-8.");
         }
+        if (text.startsWith("\uFEFF")) {
+            // RFC 8259 8.1: a sender must not add one. Said so, where Jackson's refusal read "not valid JSON (line 1,
+            // column 1)" of a body whose JSON is fine.
+            throw Problem.badRequest("The body starts with a byte order mark (U+FEFF); send the JSON without one.");
+        }
         try (JsonParser parser = JSON.createParser(text)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw Problem.badRequest("The body must be a JSON object such as {\"name\": \"R2-D2\"}.");

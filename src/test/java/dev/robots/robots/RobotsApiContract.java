@@ -107,6 +107,17 @@ abstract class RobotsApiContract {
     }
 
     /**
+     * A body that starts with a byte order mark (some editors and Windows tools write one) is a 400 that names it:
+     * it was "The body is not valid JSON (line 1, column 1).", of JSON that is fine after the mark. Nothing is stored.
+     */
+    @Test
+    void a_byte_order_mark_is_a_400_that_names_it() {
+        var response = service.sendJson("POST", "/v1/robots", "\uFEFF{\"name\": \"bom\"}");
+        assertProblem(response, 400);
+        assertThat(detail(response)).doesNotContain("not valid JSON").contains("byte order mark");
+    }
+
+    /**
      * A 10,000-digit number is valid JSON (RFC 8259 sets no limit), past what the parser reads: the problem says so,
      * where it is, and what the body takes. It was "The body is not valid JSON."
      */
