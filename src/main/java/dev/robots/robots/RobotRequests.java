@@ -92,7 +92,7 @@ public final class RobotRequests {
 
     /** {@code ?limit=} of a page: 1 to 500, 50 when absent. */
     public static int limit(RoutingContext ctx) {
-        return limit(ctx.queryParam("limit"));
+        return limit(queryParam(ctx, "limit"));
     }
 
     /** {@code limit} from the decoded values of the query parameter (none, one, or more). */
@@ -113,13 +113,26 @@ public final class RobotRequests {
 
     /** {@code ?after=} of a page: the last id of the previous page, 0 (the start) when absent. */
     public static long after(RoutingContext ctx) {
-        return after(ctx.queryParam("after"));
+        return after(queryParam(ctx, "after"));
     }
 
     /** {@code after} from the decoded values of the query parameter. */
     static long after(List<String> values) {
         String raw = single(values, "after");
         return raw == null ? 0 : nonNegativeLong(raw, "after", 0);
+    }
+
+    /**
+     * The values of the query parameter spelled exactly {@code name}. Vert.x's parameters are a case-insensitive map,
+     * so {@code ?LIMIT=1} paged by one and {@code ?Limit=1&limit=2} was refused as limit given twice, where a query's
+     * names are case-sensitive (RFC 3986 6.2.2.1) and a name this API does not know is ignored.
+     */
+    private static List<String> queryParam(RoutingContext ctx, String name) {
+        var params = ctx.queryParams();
+        if (params.isEmpty()) {
+            return List.of();
+        }
+        return params.entries().stream().filter(e -> e.getKey().equals(name)).map(Map.Entry::getValue).toList();
     }
 
     private static String single(List<String> values, String name) {

@@ -107,6 +107,23 @@ abstract class RobotsApiContract {
     }
 
     /**
+     * A query's parameter names are case-sensitive: {@code LIMIT} is not {@code limit}, and is ignored as any name the
+     * API does not know. Vert.x's case-insensitive parameters paged {@code ?LIMIT=1} by one and refused
+     * {@code ?Limit=1&limit=2} as "Give limit once, not 2 times".
+     */
+    @Test
+    void query_parameter_names_are_case_sensitive() {
+        service.create("case-one");
+        service.create("case-two");
+        var upper = service.get("/v1/robots?LIMIT=1&AFTER=999999999");
+        assertThat(upper.statusCode()).isEqualTo(200);
+        assertThat(new JsonObject(upper.body()).getJsonArray("robots").size()).isGreaterThan(1);
+        var both = service.get("/v1/robots?Limit=1&limit=2");
+        assertThat(both.statusCode()).isEqualTo(200);
+        assertThat(new JsonObject(both.body()).getJsonArray("robots").size()).isEqualTo(2);
+    }
+
+    /**
      * A body that starts with a byte order mark (some editors and Windows tools write one) is a 400 that names it:
      * it was "The body is not valid JSON (line 1, column 1).", of JSON that is fine after the mark. Nothing is stored.
      */
