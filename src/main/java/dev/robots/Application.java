@@ -316,6 +316,7 @@ public final class Application {
             stopped.await(Math.max(1, remaining(deadline).toMillis()), TimeUnit.MILLISECONDS);
             LOG.info("Stopped; every recorded reference was written");
         } catch (TimeoutException e) {
+            flusher.abandon(); // before the pools close under a flush still in flight (finally)
             throw new Unfinished("Shutdown did not finish within SHUTDOWN_TIMEOUT; %d references unwritten"
                     .formatted(flusher.pending()));
         } finally {
