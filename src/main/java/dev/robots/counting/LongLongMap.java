@@ -47,8 +47,14 @@ public final class LongLongMap {
      * a map that once held a burst (an outage's backlog) gives the memory back.
      */
     public void clear() {
-        if (keys.length > 8 * Math.max(MIN_CAPACITY, size)) {
-            int capacity = Integer.highestOneBit(Math.max(MIN_CAPACITY, size) * 2 - 1) << 1;
+        clear(size);
+    }
+
+    /** As {@link #clear()}, keeping the arrays unless they are more than eight times what {@code expected} needs. */
+    public void clear(int expected) {
+        int keep = Math.max(MIN_CAPACITY, expected);
+        if (keys.length > 8 * keep) {
+            int capacity = Integer.highestOneBit(keep * 2 - 1) << 1;
             keys = new long[capacity];
             values = new long[capacity];
         } else {
@@ -119,14 +125,24 @@ public final class LongLongMap {
 
     /** The keys in ascending order (the order in which flushers lock rows). */
     public long[] sortedKeys() {
-        long[] sorted = new long[size];
+        return Arrays.copyOf(sortedKeys(new long[size]), size);
+    }
+
+    /**
+     * The keys in ascending order in the first {@link #size()} places of {@code into}, or of a new array if it is too
+     * small (with room to grow: the next call may have a few more) or more than eight times too large (a buffer that
+     * once held a burst gives the memory back).
+     */
+    public long[] sortedKeys(long[] into) {
+        long[] sorted = into.length < size || into.length > 8 * Math.max(MIN_CAPACITY, size)
+                ? new long[size + size / 2] : into;
         int n = 0;
         for (long key : keys) {
             if (key != 0) {
                 sorted[n++] = key;
             }
         }
-        Arrays.sort(sorted);
+        Arrays.sort(sorted, 0, n);
         return sorted;
     }
 

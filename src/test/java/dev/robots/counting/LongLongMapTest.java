@@ -41,4 +41,30 @@ class LongLongMapTest {
         map.add(3, 4);
         assertThat(map.toMap()).isEqualTo(Map.of(3L, 4L));
     }
+
+    @Test
+    void sorted_keys_go_into_the_buffer_given_while_it_fits_and_a_new_one_when_not() {
+        var map = new LongLongMap();
+        for (long id : new long[] {9, 3, 27, 1}) {
+            map.add(id, 1);
+        }
+        long[] buffer = new long[6];
+
+        long[] sorted = map.sortedKeys(buffer);
+        assertThat(sorted).as("reused").isSameAs(buffer);
+        assertThat(sorted).startsWith(1, 3, 9, 27);
+
+        for (long id = 100; id < 110; id++) {
+            map.add(id, 1);
+        }
+        long[] grown = map.sortedKeys(buffer);
+        assertThat(grown).as("too small: a new one, with room").isNotSameAs(buffer).hasSizeGreaterThan(map.size());
+        assertThat(map.sortedKeys(grown)).as("fits now").isSameAs(grown);
+
+        map.clear();
+        map.add(5, 1);
+        long[] huge = new long[10_000];
+        assertThat(map.sortedKeys(huge)).as("a burst's buffer is given back").isNotSameAs(huge).startsWith(5);
+        assertThat(map.sortedKeys()).containsExactly(5);
+    }
 }

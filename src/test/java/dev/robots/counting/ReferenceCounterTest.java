@@ -25,6 +25,31 @@ class ReferenceCounterTest {
     }
 
     @Test
+    void a_slot_taken_with_a_few_references_keeps_its_map_sized_for_a_full_one() {
+        var now = new AtomicLong(10_000);
+        var counter = new ReferenceCounter(0, now::get);
+        for (long id = 1; id <= 10_000; id++) {
+            counter.record(id);
+        }
+        now.addAndGet(ReferenceCounter.SLOT_MS);
+        for (long id = 1; id <= 10_000; id++) {
+            counter.record(id);
+        }
+        due(counter); // two full slots' maps become spares
+        long full = counter.bytes();
+        now.addAndGet(ReferenceCounter.SLOT_MS);
+        for (long id = 1; id <= 10_000; id++) {
+            counter.record(id);
+        }
+        now.addAndGet(ReferenceCounter.SLOT_MS);
+        counter.record(1); // the slot still open when the flusher comes: one reference in it
+
+        assertThat(due(counter)).hasSize(10_000);
+        assertThat(counter.bytes()).as("both maps kept for the next slots, none cut down to grow again")
+                .isEqualTo(full);
+    }
+
+    @Test
     void a_delayed_reference_is_due_no_earlier_than_its_delay() {
         var now = new AtomicLong(10_000);
         var counter = new ReferenceCounter(12_000, now::get);
