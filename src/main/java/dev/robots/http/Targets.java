@@ -26,6 +26,15 @@ public final class Targets {
             Problems.send(ctx, Problem.badRequest("The request target is not in canonical form: %s.".formatted(reason)));
             return;
         }
+        String query = ctx.request().query();
+        int raw = query == null ? -1 : unprintable(query);
+        if (raw >= 0) {
+            // The decoder reads the request line byte by byte, so a raw UTF-8 'é' reached the parameters as 'Ã©' and
+            // was quoted so in a 400 about the parameter's value; the byte is named instead.
+            Problems.send(ctx, Problem.badRequest(("The request target's query has a byte that must be percent-encoded "
+                    + "(0x%02X, at %d).").formatted((int) query.charAt(raw), raw)));
+            return;
+        }
         if (path.length() > 1 && path.endsWith("/")) {
             Problems.send(ctx, Problem.notFound("There is nothing at %s: no path here ends in /, try %s."
                     .formatted(path, path.substring(0, path.length() - 1))));
@@ -69,6 +78,17 @@ public final class Targets {
             }
         }
         return null;
+    }
+
+    /** Where {@code query} has a byte outside printable ASCII (the decoder gives each byte as one char), or -1. */
+    static int unprintable(String query) {
+        for (int i = 0; i < query.length(); i++) {
+            char c = query.charAt(i);
+            if (c <= ' ' || c >= 0x7F) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static boolean upperHex(char c) {

@@ -96,6 +96,13 @@ final class RobotNames {
             throw Problem.badRequest("name must be valid Unicode text (it has an unpaired surrogate).");
         }
         String name = trim(Normalizer.normalize(raw, Normalizer.Form.NFC));
+        // Before the blank check: a name of control characters alone ({"name":"\u0000"}) was called blank, which
+        // says nothing of what to change.
+        var control = name.codePoints().filter(Character::isISOControl).findFirst();
+        if (control.isPresent()) {
+            throw Problem.badRequest("name must not contain control characters (it has U+%04X)."
+                    .formatted(control.getAsInt()));
+        }
         if (name.codePoints().noneMatch(RobotNames::visible)) {
             throw Problem.badRequest("name must not be blank (it has no visible character: no letter, digit, "
                     + "punctuation mark or symbol).");
@@ -103,9 +110,6 @@ final class RobotNames {
         int length = name.codePointCount(0, name.length());
         if (length > MAX_LENGTH) {
             throw Problem.badRequest("name must be at most %d characters, not %d.".formatted(MAX_LENGTH, length));
-        }
-        if (name.codePoints().anyMatch(Character::isISOControl)) {
-            throw Problem.badRequest("name must not contain control characters.");
         }
         int first = name.codePointAt(0);
         if (isMark(first) && !invisible(first)) {

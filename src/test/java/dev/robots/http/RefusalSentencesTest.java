@@ -50,6 +50,27 @@ class RefusalSentencesTest {
         }
     }
 
+    /**
+     * A raw byte outside printable ASCII in the query (a client that did not percent-encode UTF-8) is a 400 that names
+     * the byte. The decoder gives each byte as a character, so {@code ?limit=é} sent raw was quoted back as "Ã©" in
+     * the 400 about limit's value, and a raw byte in an unknown parameter was served as if it were not there.
+     */
+    @Test
+    void a_raw_byte_outside_ascii_in_the_query_is_a_400_that_names_it() throws Exception {
+        for (String[] sent : new String[][] {{"limit=\u00c3\u00a9", "0xC3"}, {"x=\u00ff", "0xFF"},
+                {"limit=1\u007f", "0x7F"}}) {
+            var answer = Raw.exchange(service.uri("/").getPort(), "GET /v1/robots?" + sent[0]
+                    + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assertThat(answer.status()).as(sent[0] + ": " + answer.text()).isEqualTo(400);
+            var problem = new JsonObject(answer.text().substring(answer.text().indexOf('{')));
+            assertThat(problem.getString("detail")).as(sent[0]).contains("percent-encoded").contains(sent[1])
+                    .doesNotContain("\u00c3");
+        }
+        var escaped = Raw.exchange(service.uri("/").getPort(),
+                "GET /v1/robots?x=%C3%A9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertThat(escaped.status()).as("percent-encoded, as it should be").isEqualTo(200);
+    }
+
     /** A Host header that is not host[:port] is a 400 that names it; it was "The request could not be read." */
     @Test
     void a_malformed_host_header_is_a_400_that_says_so() throws Exception {

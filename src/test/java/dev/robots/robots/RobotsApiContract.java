@@ -83,6 +83,18 @@ abstract class RobotsApiContract {
         assertProblem(service.sendJson("POST", "/v1/robots", body), 400);
     }
 
+    /** A name of control characters alone was "blank", which names nothing to change; the first one is named. */
+    @Test
+    void a_control_character_in_a_name_is_a_400_that_names_it_even_when_it_is_all_there_is() {
+        for (String[] body : new String[][] {{"{\"name\": \"\\u0000\"}", "U+0000"},
+                {"{\"name\": \"R2\\u0007D2\"}", "U+0007"}, {"{\"name\": \"\\u009f\"}", "U+009F"}}) {
+            var response = service.sendJson("POST", "/v1/robots", body[0]);
+            assertProblem(response, 400);
+            assertThat(detail(response)).as(body[0]).contains("control characters").contains(body[1])
+                    .doesNotContain("blank");
+        }
+    }
+
     @Test
     void a_name_over_100_characters_is_a_400_that_says_so() {
         var response = service.sendJson("POST", "/v1/robots", "{\"name\": \"" + "x".repeat(101) + "\"}");
