@@ -73,8 +73,8 @@ public final class CountFlusher {
     /**
      * The chunk in flight or to retry, if {@code inFlight}. Chunks are cut one at a time into the same arrays, when the
      * one before is confirmed: cut all at once, each with arrays of its own, a flush's chunks and their sorted ids
-     * waited through the flush's other transactions, outlived young collections and were promoted (bench/probe.py
-     * --memory under the 1M-uniform bench: 2,284 dead long[1000] in the old generation after 40 s, 18 MB).
+     * waited through the flush's other transactions, outlived young collections and were promoted (a heap dump with
+     * its dead objects, 40 s into the 1M-uniform bench: 2,284 dead long[1000] in the old generation, 18 MB).
      */
     private final Chunk chunk;
     private boolean inFlight;
