@@ -101,8 +101,8 @@ public final class RequestMetrics {
      */
     private String route(RoutingContext ctx) {
         Route route = ctx.currentRoute();
-        if (route != null && route.getPath() != null) {
-            return route.getPath();
+        if (route != null && template(route) != null) {
+            return template(route);
         }
         // The path as sent, not normalizedPath(): that decodes escapes and throws on a malformed one (%ZZ), which
         // lost the request's measurement and logged a stack trace per request. Only canonical targets reach a route
@@ -121,12 +121,21 @@ public final class RequestMetrics {
 
     private record Template(String path, Pattern pattern) {}
 
+    /**
+     * The path template a route serves: its name when it has one (the robot read's route is a prefix that serves
+     * {@code /v1/robots/:id}: RobotRoutes.mountRead), else its path.
+     */
+    private static String template(Route route) {
+        String name = route.getName();
+        return name != null && name.startsWith("/") ? name : route.getPath();
+    }
+
     /** Read once, when routing is set up and a request first needs them. */
     private List<Template> templates() {
         List<Template> known = templates;
         if (known == null) {
             known = router.getRoutes().stream()
-                    .map(Route::getPath)
+                    .map(RequestMetrics::template)
                     .filter(path -> path != null)
                     .distinct()
                     .map(path -> new Template(path, Pattern.compile(

@@ -72,6 +72,27 @@ public final class RobotRequests {
      * Checked by hand rather than with a regular expression: it runs on every robot read, and a {@code Matcher} per
      * read was garbage the young collections had to go through (bench/README.md, "Scale").
      */
+    /**
+     * The robot id that {@code path} spells from {@code from} to its end, as {@link #id} would read it; -1 when the
+     * rest is not such an id (empty, another segment after it, a leading zero, a sign, 0, past {@code Long.MAX_VALUE}).
+     * Read in place: the hot path's route has no parameter to read it from ({@code RobotRoutes.mountRead}).
+     */
+    static long idAfter(String path, int from) {
+        int length = path.length() - from;
+        if (length <= 0 || length > 19 || path.charAt(from) == '0') {
+            return -1;
+        }
+        long id = 0;
+        for (int i = from; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            id = id * 10 + (c - '0');
+        }
+        return id > 0 ? id : -1; // 19 digits past Long.MAX_VALUE wrap to a negative value
+    }
+
     static boolean wholeNumber(String raw) {
         if (raw == null || raw.isEmpty() || raw.length() > 19 || (raw.charAt(0) == '0' && raw.length() > 1)) {
             return false;

@@ -39,6 +39,9 @@ public final class RobotRoutes {
     private static final String JSON = "application/json; charset=utf-8";
     /** Spelled as the other answers (201, 412, replays) spell it. */
     private static final String ETAG = "ETag";
+    /** The robot's path template, and the prefix of the read's route ({@link #mountRead}). */
+    static final String ROBOT_TEMPLATE = "/v1/robots/:id";
+    private static final String ROBOT_PREFIX = "/v1/robots/";
 
     private final RobotService robots;
     private final Idempotency idempotency;
@@ -58,19 +61,25 @@ public final class RobotRoutes {
 
     /**
      * The robot read alone, to be mounted before the routes of other features that have a path parameter. Vert.x Web
-     * tries routes in order and matches each route with a parameter as a regular expression, a {@code Matcher} per
-     * route tried: behind the repairs' six such routes, every read made seven, 17 % of the bytes a read allocated
-     * under the 1M-robot Zipf bench (bench/README.md, "Scale"). Only an id spelled as a number is taken here; any other
-     * segment ({@code repair}, the seed's repair form, or a mistake) goes on to the routes mounted after, as before.
+     * matches a route with a parameter as a regular expression: a {@code Matcher}, its groups and a map of parameters
+     * per request, and one per such route tried (behind the repairs' six, every read made seven: 17 % of the bytes a
+     * read allocated under the 1M-robot Zipf bench, bench/README.md "Scale"). This route is a prefix, which Vert.x
+     * compares as a string, and the id is read from the path in place: only {@code /v1/robots/} followed by an id
+     * spelled as a number to the end of the path is answered here; anything else (a longer path such as
+     * {@code /repair}, the seed's repair form, or a mistake) goes on to the routes mounted after, which answer it as
+     * before. Only canonical paths reach a route ({@code http.Targets}). Named as the template it serves, for the
+     * request metrics' route label.
      */
     public void mountRead(Router router) {
-        router.route("/v1/robots/:id").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> {
-            if (RobotRequests.wholeNumber(ctx.pathParam("id"))) {
-                getRobot(ctx);
-            } else {
-                ctx.next();
-            }
-        });
+        router.route(ROBOT_PREFIX + "*").setName(ROBOT_TEMPLATE).method(HttpMethod.GET).method(HttpMethod.HEAD)
+                .handler(ctx -> {
+                    long id = RobotRequests.idAfter(ctx.request().path(), ROBOT_PREFIX.length());
+                    if (id > 0) {
+                        getRobot(ctx, id);
+                    } else {
+                        ctx.next();
+                    }
+                });
     }
 
     public void mount(Router router) {
@@ -83,7 +92,7 @@ public final class RobotRoutes {
 
         // The repair routes (repairs.RepairRoutes) are mounted before these, so that "repair" is not taken for an id;
         // reads of ids spelled as numbers were answered by mountRead's route, and this one answers the rest (a 400).
-        router.route("/v1/robots/:id").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(this::getRobot);
+        router.route(ROBOT_TEMPLATE).method(HttpMethod.GET).method(HttpMethod.HEAD).handler(this::getRobot);
         router.patch("/v1/robots/:id").handler(writers).handler(body).handler(this::renameRobot);
         router.delete("/v1/robots/:id").handler(writers).handler(this::deleteRobot);
         Problems.methodNotAllowed(router, "/v1/robots/:id", "GET, HEAD, PATCH, DELETE");
@@ -91,7 +100,10 @@ public final class RobotRoutes {
     }
 
     private void getRobot(RoutingContext ctx) {
-        long id = RobotRequests.id(ctx);
+        getRobot(ctx, RobotRequests.id(ctx));
+    }
+
+    private void getRobot(RoutingContext ctx, long id) {
         Preconditions ifMatch = Preconditions.ifMatch(ctx); // a malformed one is a 400 before any look-up
         var headers = ctx.request().headers();
         long seen = !headers.contains(HttpHeaders.IF_MATCH) && !headers.contains(HttpHeaders.IF_NONE_MATCH) ? -1
