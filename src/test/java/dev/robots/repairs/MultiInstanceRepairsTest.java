@@ -57,12 +57,17 @@ class MultiInstanceRepairsTest {
                     }
                 }
                 int accepted = 0;
+                var refused = new ArrayList<String>();
                 for (var answer : answers) {
                     if (answer.get().statusCode() == 202) {
                         accepted++;
+                    } else {
+                        refused.add(answer.get().statusCode() + " " + answer.get().body());
                     }
                 }
-                assertThat(accepted).isEqualTo(REPAIRS);
+                // Said on failure: once, with the machine's load average at 7 (other test runs beside it), 4 of the
+                // 300 were not 202.
+                assertThat(accepted).as("answers other than 202: %s", refused).isEqualTo(REPAIRS);
 
                 try (Connection c = database.connect()) {
                     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
