@@ -125,7 +125,7 @@ public final class RequestMetrics {
      * The path template a route serves: its name when it has one (the robot read's route is a prefix that serves
      * {@code /v1/robots/:id}: RobotRoutes.mountRead), else its path.
      */
-    private static String template(Route route) {
+    public static String template(Route route) {
         String name = route.getName();
         return name != null && name.startsWith("/") ? name : route.getPath();
     }
