@@ -109,6 +109,7 @@ public final class Application {
      */
     public static Application start(Config config) {
         ListenAddress.check(config);
+        checkCacheFits(config.cacheMegabytes(), Runtime.getRuntime().maxMemory());
         var metrics = new Metrics();
         // Native transport (epoll): its sockets take TCP_USER_TIMEOUT, which ends connections to a database that went
         // silent (Database.transport); it reaches Cloud Run's Cloud SQL Unix socket too.
@@ -134,6 +135,21 @@ public final class Application {
                         .formatted(config.port(), config.host(), e.getMessage()));
             }
             throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A read cache of more than half the heap stops the start. The cache fills as robots are read, so a CACHE_MB
+     * beyond the heap (4096 on a 512 MiB instance, or a value meant in KiB) was accepted and served until enough
+     * robots had been read, and then the JVM ran out of memory (and, with ExitOnOutOfMemoryError, exited), under
+     * load and long after the deploy that set it.
+     */
+    static void checkCacheFits(int cacheMegabytes, long maxHeapBytes) {
+        long heapMegabytes = maxHeapBytes / (1024 * 1024);
+        if (maxHeapBytes != Long.MAX_VALUE && cacheMegabytes > heapMegabytes / 2) {
+            throw new ConfigurationError(("CACHE_MB %d is more than half of this JVM's heap (%d MiB): the cache would "
+                    + "run the instance out of memory; give at most %d, or a larger heap (-Xmx, "
+                    + "-XX:MaxRAMPercentage)").formatted(cacheMegabytes, heapMegabytes, heapMegabytes / 2));
         }
     }
 

@@ -111,7 +111,7 @@ public record Config(
                 reader.integer("PORT", 8080, 0, 65535),
                 reader.string("HOST", "0.0.0.0"),
                 reader.integer("METRICS_PORT", 9090, 0, 65535),
-                Optional.ofNullable(env.get("DATABASE_URL")).map(String::strip).filter(s -> !s.isEmpty()),
+                databaseUrl(env),
                 Path.of(reader.string("DATA_DIR", "./data")),
                 reader.integer("DB_POOL_SIZE", 8, 1, 1000),
                 Duration.ofMillis(reader.integer("DB_TIMEOUT_MS", 2000, 100, 600_000)),
@@ -135,6 +135,21 @@ public record Config(
                 Duration.ofMillis(reader.integer("CACHE_TTL_MS", 30_000, 1, 3_600_000)),
                 Duration.ofMillis(reader.integer("REPAIR_DURATION_MS", 0, 0, 3_600_000)),
                 Duration.ofMillis(reader.integer("REPAIR_LEASE_MS", 30_000, 300, 3_600_000)));
+    }
+
+    /**
+     * {@code DATABASE_URL}, or empty for the embedded database when it is unset. Set but blank stops the start, as an
+     * {@code API_TOKENS} of separators does: it is a secret that reached the instance without a value (an empty
+     * secret version, a placeholder the deploy did not fill), not a choice of the embedded database. Taken as unset,
+     * each instance served its own empty H2 file in the container, ready, taking writes that the next restart lost.
+     */
+    private static Optional<String> databaseUrl(Map<String, String> env) {
+        String url = env.get("DATABASE_URL");
+        if (url != null && url.isBlank()) {
+            throw new ConfigurationError("DATABASE_URL is set but empty; give a PostgreSQL URL, or unset it to use "
+                    + "the embedded database");
+        }
+        return Optional.ofNullable(url).map(String::strip);
     }
 
     /**

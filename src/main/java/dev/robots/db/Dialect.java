@@ -7,6 +7,7 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.Tuple;
 import java.util.function.Function;
+import java.util.logging.Logger;
 
 /**
  * The few places where PostgreSQL and the embedded H2 (in PostgreSQL mode) need different SQL. Everything else is one
@@ -38,6 +39,18 @@ public enum Dialect {
         };
     }
 
+    private static final Logger LOG = Logger.getLogger(Dialect.class.getName());
+
+    /**
+     * {@code conn}, leased from a pool, with a handler for its connection's errors. Without one the SQL client prints
+     * such an error to stderr itself (a FATAL from pg_terminate_backend or a failover while a transaction holds the
+     * connection): a bare line outside the log's format, not JSON under LOG_FORMAT=json. The statement under way fails
+     * with the closed connection, and that failure is what the caller reports.
+     */
+    static SqlConnection quiet(SqlConnection conn) {
+        return conn.exceptionHandler(e -> LOG.fine("A leased database connection failed: " + e));
+    }
+
     /**
      * Runs {@code work} in one transaction. On H2 the transaction is driven with SQL: Vert.x's JDBC pool (seen in 5.0.7)
      * leaves a connection with auto-commit off after its own commit, so every later statement on that pooled
@@ -45,8 +58,8 @@ public enum Dialect {
      */
     public <T> Future<T> inTransaction(Pool pool, Function<SqlConnection, Future<T>> work) {
         return switch (this) {
-            case POSTGRESQL -> pool.withTransaction(work);
-            case H2 -> pool.withConnection(conn -> conn.query("SET AUTOCOMMIT FALSE").execute()
+            case POSTGRESQL -> pool.withTransaction(conn -> work.apply(quiet(conn)));
+            case H2 -> pool.withConnection(conn -> quiet(conn).query("SET AUTOCOMMIT FALSE").execute()
                     .compose(begun -> work.apply(conn))
                     .compose(
                             result -> conn.query("COMMIT").execute().map(result),
@@ -67,6 +80,7 @@ public enum Dialect {
      */
     public <T> Future<T> inTransaction(Pool pool, WriteGate gate, Function<SqlConnection, Future<T>> work) {
         return pool.withConnection(conn -> {
+            quiet(conn);
             long remaining = gate.remainingMillis();
             // Room for the database's own abort to come back before the request's deadline does.
             long timeout = remaining < 0 ? 0 : remaining - DEADLINE_MARGIN_MS;
@@ -122,8 +136,8 @@ public enum Dialect {
             return Future.failedFuture(new WriteGate.Abandoned());
         }
         return switch (this) {
-            case POSTGRESQL -> pool.withTransaction(conn -> limit(conn, timeout).compose(set -> work.apply(conn)));
-            case H2 -> pool.withConnection(conn -> limit(conn, timeout)
+            case POSTGRESQL -> pool.withTransaction(conn -> limit(quiet(conn), timeout).compose(set -> work.apply(conn)));
+            case H2 -> pool.withConnection(conn -> limit(quiet(conn), timeout)
                     .compose(set -> work.apply(conn))
                     .eventually(() -> timeout == 0 ? Future.succeededFuture()
                             : conn.query("SET LOCK_TIMEOUT " + H2_LOCK_TIMEOUT_MS).execute()));

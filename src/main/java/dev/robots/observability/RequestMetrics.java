@@ -3,6 +3,7 @@ package dev.robots.observability;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
@@ -96,8 +97,10 @@ public final class RequestMetrics {
     /**
      * The path template of the route the request took ({@code /v1/robots/:id}), never the path itself, whose values
      * are unbounded. A route that answers itself is the current one; a failure (a 404 problem, say) is answered by
-     * the failure handler, a refusal by a guard, routes without a path: then the first template of the router that
-     * matches the path names it, as routing would have picked it; {@code unmatched} when none does.
+     * the failure handler, a refusal by a guard, routes without a path: then the first route of the router that
+     * matches the path and takes the method names it, as routing would have picked it (else the first that matches
+     * the path); {@code unmatched} when none does. The path alone named a failed {@code POST /v1/robots/repair} (a 400
+     * for its form, a 404, a 503) {@code /v1/robots/:id}, the template of the GET route mounted before it.
      */
     private String route(RoutingContext ctx) {
         Route route = ctx.currentRoute();
@@ -111,15 +114,23 @@ public final class RequestMetrics {
         if (path == null) {
             return "unmatched";
         }
+        HttpMethod method = ctx.request().method();
+        String byPath = null;
         for (var template : templates()) {
             if (template.pattern().matcher(path).matches()) {
-                return template.path();
+                if (template.methods().isEmpty() || template.methods().contains(method)) {
+                    return template.path();
+                }
+                if (byPath == null) {
+                    byPath = template.path();
+                }
             }
         }
-        return "unmatched";
+        return byPath != null ? byPath : "unmatched";
     }
 
-    private record Template(String path, Pattern pattern) {}
+    /** A route's path template, as a pattern, and the methods it takes (none: all). */
+    private record Template(String path, Pattern pattern, Set<HttpMethod> methods) {}
 
     /**
      * The path template a route serves: its name when it has one (the robot read's route is a prefix that serves
@@ -135,13 +146,12 @@ public final class RequestMetrics {
         List<Template> known = templates;
         if (known == null) {
             known = router.getRoutes().stream()
-                    .map(RequestMetrics::template)
-                    .filter(path -> path != null)
-                    .distinct()
-                    .map(path -> new Template(path, Pattern.compile(
-                            Arrays.stream(path.split("/", -1))
+                    .filter(route -> template(route) != null)
+                    .map(route -> new Template(template(route), Pattern.compile(
+                            Arrays.stream(template(route).split("/", -1))
                                     .map(part -> part.startsWith(":") ? "[^/]+" : Pattern.quote(part))
-                                    .collect(Collectors.joining("/")))))
+                                    .collect(Collectors.joining("/"))),
+                            route.methods() == null ? Set.of() : Set.copyOf(route.methods())))
                     .toList();
             templates = known;
         }

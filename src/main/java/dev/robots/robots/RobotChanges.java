@@ -99,6 +99,10 @@ public final class RobotChanges {
                     PgConnection pg = PgConnection.cast(conn);
                     pg.notificationHandler(notification -> handle(notification.getPayload()));
                     pg.closeHandler(v -> lost(pg));
+                    // Without a handler of its own, the SQL client prints a connection's error to stderr, a line
+                    // outside the log's format (not JSON under LOG_FORMAT=json): a FATAL from pg_terminate_backend or
+                    // a failover. The close that follows it is what this reports (lost), with the warning.
+                    pg.exceptionHandler(e -> LOG.fine("The connection that hears of robot changes failed: " + e));
                     return pg.query("LISTEN " + CHANNEL).execute().map(pg)
                             .onFailure(e -> pg.close());
                 })

@@ -42,6 +42,23 @@ class ConfigurationMistakesTest {
     }
 
     @Test
+    void a_database_url_set_but_empty_is_not_the_embedded_database() {
+        // A secret that reached the instance without a value: served on an empty H2 file per instance, writes lost.
+        for (String empty : new String[] {"", "  "}) {
+            assertThat(start(Map.of("DATABASE_URL", empty))).hasMessage("DATABASE_URL is set but empty; give a "
+                    + "PostgreSQL URL, or unset it to use the embedded database");
+        }
+    }
+
+    @Test
+    void a_cache_larger_than_half_the_heap_names_cache_mb_and_the_heap() {
+        long heap = Runtime.getRuntime().maxMemory() / (1024 * 1024);
+        String tooLarge = Long.toString(Math.min(65_536, heap / 2 + 1));
+        assertThat(start(Map.of("CACHE_MB", tooLarge)))
+                .hasMessageStartingWith("CACHE_MB %s is more than half of this JVM's heap (%d MiB)".formatted(tooLarge, heap));
+    }
+
+    @Test
     void a_port_in_use_names_port_and_host() throws Exception {
         try (var taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
             int port = taken.getLocalPort();
