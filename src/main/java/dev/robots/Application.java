@@ -312,7 +312,9 @@ public final class Application {
                     if (drained.failed()) {
                         LOG.warning(drained.cause().getMessage());
                     }
-                    return repairs.stop(remaining(deadline));
+                    // The flush's reserve too: a repair that cannot finish (its robot's row held elsewhere) took
+                    // all of SHUTDOWN_TIMEOUT once, and the last flush had none left.
+                    return repairs.stop(remaining(drainDeadline));
                 })
                 .transform(repaired -> {
                     if (repaired.failed()) {

@@ -70,6 +70,21 @@ public enum Dialect {
     }
 
     /**
+     * Runs {@code work} in one transaction whose statements the database gives up after {@code limitMillis}, a lock
+     * wait included (PostgreSQL's {@code statement_timeout} and {@code lock_timeout}, local to it; H2's session
+     * {@code LOCK_TIMEOUT} is {@value #H2_LOCK_TIMEOUT_MS} ms already): for background work that must not wait without
+     * bound for a row held elsewhere (a repair whose robot a {@code SELECT ... FOR UPDATE} left open in psql holds),
+     * which kept a shutdown waiting past SHUTDOWN_TIMEOUT. The failure is then one {@link Database#isBusy} knows.
+     */
+    public <T> Future<T> inTransaction(Pool pool, long limitMillis, Function<SqlConnection, Future<T>> work) {
+        return switch (this) {
+            case POSTGRESQL -> pool.withTransaction(conn -> limit(quiet(conn), limitMillis)
+                    .compose(set -> work.apply(conn)));
+            case H2 -> inTransaction(pool, work);
+        };
+    }
+
+    /**
      * Runs {@code work} in one transaction for a request whose deadline {@code gate} holds: it does not begin once
      * the deadline has passed, the database aborts (and so rolls back) any statement still running or waiting on a
      * lock when the deadline comes (PostgreSQL's {@code statement_timeout} and {@code lock_timeout}, H2's

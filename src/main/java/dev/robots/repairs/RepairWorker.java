@@ -53,6 +53,8 @@ public final class RepairWorker {
     private static final int POOL_SIZE = 2;
     /** Time kept from the stop's budget for the releases (and the final flush after this). */
     private static final long STOP_MARGIN_MS = 500;
+    /** How long applying a repair may wait for its robot's row (or run) before it goes back in the queue. */
+    static final long APPLY_LIMIT_MS = 2_000;
 
     private final Vertx vertx;
     private final Dialect dialect;
@@ -194,7 +196,8 @@ public final class RepairWorker {
             return;
         }
         run.applying = true;
-        dialect.inTransaction(pool, conn -> repairs.apply(conn, run.id, run.robotId, run.claim, Instant.now()))
+        dialect.inTransaction(pool, APPLY_LIMIT_MS,
+                        conn -> repairs.apply(conn, run.id, run.robotId, run.claim, Instant.now()))
                 .onComplete(outcome -> applied(run, outcome));
     }
 
@@ -210,6 +213,13 @@ public final class RepairWorker {
         } else if (outcome.cause() instanceof RepairRepository.LostClaim) {
             LOG.info(() -> "Repair %d was taken over by another worker; not applied here".formatted(run.id));
             end(run);
+        } else if (Database.isBusy(outcome.cause())) {
+            // Its robot's row is held elsewhere (a rename, a hand SELECT ... FOR UPDATE) past APPLY_LIMIT_MS: nothing
+            // was applied, and the repair goes back in the queue to be claimed again, here or by another instance,
+            // rather than fail for someone else's lock or keep a shutdown waiting for it.
+            LOG.info(() -> "Repair %d waited too long for robot %d's row; it goes back in the queue: %s"
+                    .formatted(run.id, run.robotId, outcome.cause().getMessage()));
+            release(run);
         } else if (Database.isUnavailable(outcome.cause())) {
             // Still claimed: once its lease runs out, a worker (maybe this one) claims and applies it.
             logFailure("Repair %d could not be applied; it is retried once its lease runs out".formatted(run.id),
