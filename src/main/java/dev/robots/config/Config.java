@@ -340,6 +340,11 @@ public record Config(
             if (value == null) {
                 return fallback;
             }
+            // ASCII digits only: Integer.parseInt also takes a '+' and other scripts' digits (PORT=+8080, PORT=٨٠٨٠
+            // started on 8080), spellings no other tool reading the same variable would take alike.
+            if (!value.matches("-?[0-9]+")) {
+                throw outOfRange(name, min, max, value);
+            }
             int parsed;
             try {
                 parsed = Integer.parseInt(value);

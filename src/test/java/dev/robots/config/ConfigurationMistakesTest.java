@@ -50,6 +50,15 @@ class ConfigurationMistakesTest {
         }
     }
 
+    /** A number is ASCII digits: Integer.parseInt took PORT=+19380 and Arabic-Indic digits, and started on 19380. */
+    @Test
+    void a_number_spelled_with_a_sign_or_other_digits_is_refused() {
+        for (String port : new String[] {"+19380", "\u0661\u0669\u0663\u0668\u0660", "0x4BC4"}) {
+            assertThat(start(Map.of("PORT", port))).as(port)
+                    .hasMessage("PORT must be a whole number from 0 to 65535, not '%s'".formatted(port));
+        }
+    }
+
     @Test
     void a_cache_larger_than_half_the_heap_names_cache_mb_and_the_heap() {
         long heap = Runtime.getRuntime().maxMemory() / (1024 * 1024);
