@@ -155,9 +155,25 @@ public final class ApiContract {
         return errors.stream().map(error -> operation.get().key() + " " + status + ": " + error).toList();
     }
 
+    /**
+     * Headers a client acts on (validators, where to go, when to retry, what is allowed, how to cache): an answer that
+     * carries one must be an answer the document says carries it, or a client reading the document never learns it.
+     */
+    static final List<String> CONTRACT_HEADERS = List.of("ETag", "Last-Modified", "Cache-Control", "Location",
+            "Retry-After", "Idempotent-Replayed", "Allow", "WWW-Authenticate");
+
     private void checkResponse(HttpResponse<String> response, String at, List<String> errors) {
         String pointer = resolve(at);
         JsonNode answer = document.at(pointer);
+        for (String name : CONTRACT_HEADERS) {
+            boolean described = false;
+            for (Iterator<String> it = answer.path("headers").fieldNames(); it.hasNext(); ) {
+                described |= it.next().equalsIgnoreCase(name);
+            }
+            if (!described && response.headers().firstValue(name).isPresent() && !pending("header " + name)) {
+                errors.add("the header " + name + " is sent but the document does not describe it here");
+            }
+        }
         answer.path("headers").properties().forEach(header -> {
             String headerPointer = resolve(pointer + "/headers/" + escape(header.getKey()));
             JsonNode spec = document.at(headerPointer);

@@ -181,6 +181,31 @@ class DashboardQueriesTest {
         assertThat(wrong).as("label matchers no sample has").isEmpty();
     }
 
+    /**
+     * A gauge that every instance reads from the shared database ({@code # HELP ... on all instances}) reports the
+     * same total on each instance: summed over instances it shows N times the queue, and a scale-out looks like the
+     * queue growing. Such gauges are taken with max (or min, avg), never summed.
+     */
+    @Test
+    void a_gauge_of_all_instances_is_never_summed_over_them() throws IOException {
+        var shared = new LinkedHashSet<String>();
+        var help = Pattern.compile("(?m)^# HELP (\\S+) .*on all instances.*$").matcher(metrics);
+        while (help.find()) {
+            shared.add(help.group(1));
+        }
+        assertThat(shared).contains("robots_repairs_queued", "robots_repairs_running");
+        var summed = new ArrayList<String>();
+        queries().forEach((query, source) -> {
+            for (String metric : shared) {
+                if (Pattern.compile("\\bsum\\s*(?:(?:by|without)\\s*\\([^)]*\\)\\s*)?\\(\\s*"
+                        + Pattern.quote(metric) + "\\b").matcher(query).find()) {
+                    summed.add(metric + " in " + query + " (" + source + ")");
+                }
+            }
+        });
+        assertThat(summed).as("gauges of all instances summed over instances").isEmpty();
+    }
+
     @Test
     void the_dashboard_shows_what_operators_asked_for() throws IOException {
         var named = new LinkedHashSet<String>();

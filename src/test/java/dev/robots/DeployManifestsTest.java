@@ -421,6 +421,59 @@ class DeployManifestsTest {
         assertThat(dashboard).containsKeys("displayName", "mosaicLayout");
     }
 
+    /**
+     * Every variable a manifest or the image sets is one the service reads (a misspelt one is silently ignored, and the
+     * default runs instead), with a value its configuration accepts; secrets and their placeholders stand for a valid
+     * token or URL.
+     */
+    @Test
+    void every_variable_the_deploys_set_is_read_and_accepted() throws Exception {
+        var read = new java.util.TreeSet<String>();
+        var recording = new java.util.HashMap<String, String>() {
+            @Override
+            public String get(Object key) {
+                read.add((String) key);
+                return super.get(key);
+            }
+
+            @Override
+            public String getOrDefault(Object key, String fallback) {
+                read.add((String) key);
+                return super.getOrDefault(key, fallback);
+            }
+        };
+        dev.robots.config.Config.from(recording);
+
+        var deploys = new java.util.LinkedHashMap<String, Map<String, String>>();
+        Map<String, Object> cloudRun = at(yaml("cloudrun/service.yaml"), "spec", "template", "spec", "containers", 0);
+        Map<String, Object> gke = at(only(renderedK8s(), "Deployment"), "spec", "template", "spec", "containers", 0);
+        for (var entry : Map.of("cloudrun/service.yaml", cloudRun, "k8s/deployment.yaml", gke).entrySet()) {
+            var env = new java.util.LinkedHashMap<String, String>();
+            List<Map<String, Object>> variables = at(entry.getValue(), "env");
+            variables.forEach(v -> env.put((String) v.get("name"), v.get("value") == null ? "SECRET" : (String) v.get("value")));
+            deploys.put(entry.getKey(), env);
+        }
+        deploys.put("appengine/app.yaml", at(yaml("appengine/app.yaml"), "env_variables"));
+        var image = new java.util.LinkedHashMap<String, String>();
+        var dockerEnv = Pattern.compile("(?m)^ENV (.*)$").matcher(Files.readString(Path.of("Dockerfile")));
+        while (dockerEnv.find()) {
+            for (String item : dockerEnv.group(1).trim().split("\\s+")) {
+                image.put(item.substring(0, item.indexOf('=')), item.substring(item.indexOf('=') + 1));
+            }
+        }
+        image.remove("MALLOC_ARENA_MAX"); // glibc's, not the service's
+        deploys.put("Dockerfile", image);
+
+        deploys.forEach((file, env) -> {
+            assertThat(env.keySet()).as("variables %s sets", file).isSubsetOf(read);
+            var values = new java.util.HashMap<String, String>(env);
+            values.replaceAll((name, value) -> value.startsWith("SECRET") && name.equals("API_TOKENS")
+                    ? "a-token-of-twenty-chars" : value);
+            values.remove("DATABASE_URL"); // a secret: DatabaseUrlSecrecyTest and the runbook cover its forms
+            dev.robots.config.Config.from(values);
+        });
+    }
+
     /** Every file under deploy/k8s is in the kustomization, so that `kubectl apply -k` applies it. */
     @Test
     void the_kustomization_lists_every_file_of_its_directory() throws IOException {

@@ -51,6 +51,58 @@ class OpenApiContractTest {
         assertThat(new JsonObject(json.body()).getString("openapi")).isEqualTo("3.1.0");
     }
 
+    /**
+     * The files' answers carry the validators and the caching the README promises (ETag, Last-Modified, no-cache);
+     * the document says so on each of them, so that a client learns what to send for the 304 it describes.
+     */
+    @Test
+    void the_documents_files_describe_the_headers_their_answers_carry() {
+        for (String path : List.of("/openapi.json", "/openapi.yaml", "/docs")) {
+            var ok = service.get(path);
+            assertThat(ok.statusCode()).as(path).isEqualTo(200);
+            String etag = ok.headers().firstValue("ETag").orElseThrow();
+            assertThat(ok.headers().firstValue("Last-Modified")).as(path).isPresent();
+            assertThat(ok.headers().firstValue("Cache-Control")).as(path).hasValue("no-cache");
+            assertThat(service.send(service.request("GET", path, null, null).header("If-None-Match", etag))
+                    .statusCode()).as(path).isEqualTo(304);
+            assertThat(service.send(service.request("GET", path, null, null).header("If-Match", "\"other\""))
+                    .statusCode()).as(path).isEqualTo(412);
+            String pointer = "/paths/" + ApiContract.escape(path) + "/get/responses/";
+            for (String status : List.of("200", "304", "412")) {
+                JsonNode headers = contract.document().at(contract.resolve(pointer + status) + "/headers");
+                for (String header : List.of("ETag", "Last-Modified", "Cache-Control")) {
+                    assertThat(headers.has(header)).as("%s %s %s", path, status, header).isTrue();
+                }
+            }
+        }
+    }
+
+    /**
+     * What is refused before any route runs has no operation to list it: the document's description names each such
+     * status, as the README's Errors do.
+     */
+    @Test
+    void the_description_names_every_status_given_before_routing() throws Exception {
+        String description = contract.document().at("/info/description").asText();
+        var refused = Map.of(
+                "GET /v1/robots HTTP/2.0\r\nHost: localhost\r\n\r\n", 505,
+                "GET /v1/robots HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n", 501,
+                "GET /v1/robots/%31 HTTP/1.1\r\nHost: localhost\r\n\r\n", 400,
+                "PUT /v1/robots HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n", 405,
+                "GET /v1/robots/1/ HTTP/1.1\r\nHost: localhost\r\n\r\n", 404);
+        for (var entry : refused.entrySet()) {
+            try (var socket = new java.net.Socket("127.0.0.1", service.uri("/").getPort())) {
+                socket.setSoTimeout(5000);
+                socket.getOutputStream().write(entry.getKey().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                String statusLine = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                        java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+                assertThat(statusLine).as(entry.getKey()).startsWith("HTTP/1.1 " + entry.getValue() + " ");
+            }
+            assertThat(description).as("the description names %d", entry.getValue())
+                    .contains("`" + entry.getValue() + "`");
+        }
+    }
+
     @Test
     void the_docs_page_and_its_scripts_come_from_this_server() {
         var page = service.get("/docs");
