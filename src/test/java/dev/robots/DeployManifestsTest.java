@@ -428,21 +428,7 @@ class DeployManifestsTest {
      */
     @Test
     void every_variable_the_deploys_set_is_read_and_accepted() throws Exception {
-        var read = new java.util.TreeSet<String>();
-        var recording = new java.util.HashMap<String, String>() {
-            @Override
-            public String get(Object key) {
-                read.add((String) key);
-                return super.get(key);
-            }
-
-            @Override
-            public String getOrDefault(Object key, String fallback) {
-                read.add((String) key);
-                return super.getOrDefault(key, fallback);
-            }
-        };
-        dev.robots.config.Config.from(recording);
+        var read = dev.robots.config.VariablesRead.all();
 
         var deploys = new java.util.LinkedHashMap<String, Map<String, String>>();
         Map<String, Object> cloudRun = at(yaml("cloudrun/service.yaml"), "spec", "template", "spec", "containers", 0);

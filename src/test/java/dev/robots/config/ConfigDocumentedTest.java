@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -42,24 +41,8 @@ class ConfigDocumentedTest {
         return rows;
     }
 
-    /** The variables {@link Config#from} looks at, whatever they hold. */
     private static Set<String> variablesRead() {
-        var read = new TreeSet<String>();
-        var env = new HashMap<String, String>() {
-            @Override
-            public String get(Object key) {
-                read.add((String) key);
-                return super.get(key);
-            }
-
-            @Override
-            public String getOrDefault(Object key, String fallback) {
-                read.add((String) key);
-                return super.getOrDefault(key, fallback);
-            }
-        };
-        Config.from(env);
-        return read;
+        return new TreeSet<>(VariablesRead.all());
     }
 
     @Test

@@ -45,15 +45,8 @@ class RobotReadRouteTest {
     @Test
     void the_id_read_in_place_is_the_one_the_parameter_route_reads() {
         var random = new Random(7);
-        String alphabet = "0123456789/+-a ";
         for (int i = 0; i < 200_000; i++) {
-            var candidate = new StringBuilder();
-            int length = random.nextInt(22);
-            for (int j = 0; j < length; j++) {
-                candidate.append(random.nextInt(10) < 8 ? (char) ('0' + random.nextInt(10))
-                        : alphabet.charAt(random.nextInt(alphabet.length())));
-            }
-            String raw = candidate.toString();
+            String raw = candidate(random, "0123456789/+-a ");
             long expected = -1;
             if (DIGITS.matcher(raw).matches()) {
                 try {
@@ -87,18 +80,24 @@ class RobotReadRouteTest {
     @Test
     void an_id_is_spelled_as_the_regular_expression_said() {
         var random = new Random(42);
-        String alphabet = "0123456789+-a ٣";
         for (int i = 0; i < 200_000; i++) {
-            var candidate = new StringBuilder();
-            int length = random.nextInt(22);
-            for (int j = 0; j < length; j++) {
-                // Mostly digits, so that long valid numbers and leading zeros come up often.
-                candidate.append(random.nextInt(10) < 8 ? (char) ('0' + random.nextInt(10))
-                        : alphabet.charAt(random.nextInt(alphabet.length())));
-            }
-            String raw = candidate.toString();
+            String raw = candidate(random, "0123456789+-a ٣");
             assertThat(RobotRequests.wholeNumber(raw)).as("'%s'", raw).isEqualTo(DIGITS.matcher(raw).matches());
         }
         assertThat(RobotRequests.wholeNumber(null)).isFalse();
+    }
+
+    /**
+     * Up to 21 characters, mostly digits (so that long valid numbers and leading zeros come up often), the others
+     * from {@code others}.
+     */
+    private static String candidate(Random random, String others) {
+        var candidate = new StringBuilder();
+        int length = random.nextInt(22);
+        for (int j = 0; j < length; j++) {
+            candidate.append(random.nextInt(10) < 8 ? (char) ('0' + random.nextInt(10))
+                    : others.charAt(random.nextInt(others.length())));
+        }
+        return candidate.toString();
     }
 }
