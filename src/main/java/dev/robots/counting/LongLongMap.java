@@ -125,7 +125,7 @@ public final class LongLongMap {
 
     /** The keys in ascending order (the order in which flushers lock rows). */
     public long[] sortedKeys() {
-        return Arrays.copyOf(sortedKeys(new long[size]), size);
+        return sortedKeys(new long[size]); // exactly its size: kept, not replaced
     }
 
     /**

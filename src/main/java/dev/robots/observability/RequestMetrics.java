@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
@@ -104,8 +105,9 @@ public final class RequestMetrics {
      */
     private String route(RoutingContext ctx) {
         Route route = ctx.currentRoute();
-        if (route != null && template(route) != null) {
-            return template(route);
+        String served = route == null ? null : template(route);
+        if (served != null) {
+            return served;
         }
         // The path as sent, not normalizedPath(): that decodes escapes and throws on a malformed one (%ZZ), which
         // lost the request's measurement and logged a stack trace per request. Only canonical targets reach a route
@@ -145,14 +147,17 @@ public final class RequestMetrics {
     private List<Template> templates() {
         List<Template> known = templates;
         if (known == null) {
-            known = router.getRoutes().stream()
-                    .filter(route -> template(route) != null)
-                    .map(route -> new Template(template(route), Pattern.compile(
-                            Arrays.stream(template(route).split("/", -1))
+            var found = new ArrayList<Template>();
+            for (Route route : router.getRoutes()) {
+                String path = template(route);
+                if (path != null) {
+                    found.add(new Template(path, Pattern.compile(Arrays.stream(path.split("/", -1))
                                     .map(part -> part.startsWith(":") ? "[^/]+" : Pattern.quote(part))
                                     .collect(Collectors.joining("/"))),
-                            route.methods() == null ? Set.of() : Set.copyOf(route.methods())))
-                    .toList();
+                            route.methods() == null ? Set.of() : Set.copyOf(route.methods())));
+                }
+            }
+            known = List.copyOf(found);
             templates = known;
         }
         return known;

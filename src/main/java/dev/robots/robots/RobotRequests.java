@@ -69,13 +69,27 @@ public final class RobotRequests {
 
     /**
      * A whole number without sign or leading zeros, of at most 19 digits: one spelling per id, so one URL per robot.
-     * Checked by hand rather than with a regular expression: it runs on every robot read, and a {@code Matcher} per
-     * read was garbage the young collections had to go through (bench/README.md, "Scale").
+     * Checked by hand rather than with a regular expression: a {@code Matcher} per call was garbage the young
+     * collections had to go through (bench/README.md, session 7).
      */
+    static boolean wholeNumber(String raw) {
+        if (raw == null || raw.isEmpty() || raw.length() > 19 || (raw.charAt(0) == '0' && raw.length() > 1)) {
+            return false;
+        }
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * The robot id that {@code path} spells from {@code from} to its end, as {@link #id} would read it; -1 when the
-     * rest is not such an id (empty, another segment after it, a leading zero, a sign, 0, past {@code Long.MAX_VALUE}).
-     * Read in place: the hot path's route has no parameter to read it from ({@code RobotRoutes.mountRead}).
+     * rest is not such an id (empty, another segment after it, a leading zero, a sign, 0, past {@code Long.MAX_VALUE}):
+     * {@link #wholeNumber}'s rule, read in place: the hot path's route has no parameter to read it from
+     * ({@code RobotRoutes.mountRead}).
      */
     static long idAfter(String path, int from) {
         int length = path.length() - from;
@@ -91,19 +105,6 @@ public final class RobotRequests {
             id = id * 10 + (c - '0');
         }
         return id > 0 ? id : -1; // 19 digits past Long.MAX_VALUE wrap to a negative value
-    }
-
-    static boolean wholeNumber(String raw) {
-        if (raw == null || raw.isEmpty() || raw.length() > 19 || (raw.charAt(0) == '0' && raw.length() > 1)) {
-            return false;
-        }
-        for (int i = 0; i < raw.length(); i++) {
-            char c = raw.charAt(i);
-            if (c < '0' || c > '9') {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static Problem invalidNumber(String what, String raw, long min) {

@@ -63,7 +63,7 @@ public final class RobotRoutes {
      * The robot read alone, to be mounted before the routes of other features that have a path parameter. Vert.x Web
      * matches a route with a parameter as a regular expression: a {@code Matcher}, its groups and a map of parameters
      * per request, and one per such route tried (behind the repairs' six, every read made seven: 17 % of the bytes a
-     * read allocated under the 1M-robot Zipf bench, bench/README.md "Scale"). This route is a prefix, which Vert.x
+     * read allocated under the 1M-robot Zipf bench, bench/README.md, session 7). This route is a prefix, which Vert.x
      * compares as a string, and the id is read from the path in place: only {@code /v1/robots/} followed by an id
      * spelled as a number to the end of the path is answered here; anything else (a longer path such as
      * {@code /repair}, the seed's repair form, or a mistake) goes on to the routes mounted after, which answer it as
