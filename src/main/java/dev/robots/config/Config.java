@@ -132,7 +132,7 @@ public record Config(
                 Duration.ofMillis(reader.integer("REQUEST_TIMEOUT_MS", 1500, 100, 600_000)),
                 Duration.ofMillis(reader.integer("REQUEST_HEAD_TIMEOUT_MS", 10_000, 100, 600_000)),
                 reader.integer("CACHE_MB", 16, 0, 65_536),
-                Duration.ofMillis(reader.integer("CACHE_TTL_MS", 30_000, 1, 3_600_000)),
+                Duration.ofMillis(reader.integer("CACHE_TTL_MS", 300_000, 1, 3_600_000)),
                 Duration.ofMillis(reader.integer("REPAIR_DURATION_MS", 0, 0, 3_600_000)),
                 Duration.ofMillis(reader.integer("REPAIR_LEASE_MS", 30_000, 300, 3_600_000)));
     }
