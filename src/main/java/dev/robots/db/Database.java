@@ -15,6 +15,8 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import java.io.IOException;
 import java.net.SocketException;
@@ -94,21 +96,28 @@ public final class Database {
      * classes; an instance that starts on an up-to-date schema, as nearly all do, need not pay it.
      */
     private Future<Integer> appliedVersion() {
-        return pool.query("SELECT version FROM flyway_schema_history WHERE success").execute()
-                .map(rows -> {
-                    int highest = -1;
-                    for (var row : rows) {
-                        String version = row.getString(0);
-                        if (version != null && version.matches("[0-9]{1,9}")) {
-                            highest = Math.max(highest, Integer.parseInt(version));
-                        }
-                    }
-                    return highest;
-                })
+        // Whether the table is there is asked first: reading a table that is not there is an error the database
+        // records on every new database (H2 in a robots.trace.db file beside the data, PostgreSQL in its log).
+        return pool.query("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'flyway_schema_history'")
+                .execute()
+                .compose(tables -> tables.iterator().next().getLong(0) == 0 ? Future.succeededFuture(-1)
+                        : pool.query("SELECT version FROM flyway_schema_history WHERE success").execute()
+                                .map(Database::highestVersion))
                 .recover(e -> {
                     LOG.fine(() -> "No schema history to read, so Flyway runs: " + e);
                     return Future.succeededFuture(-1);
                 });
+    }
+
+    private static int highestVersion(RowSet<Row> history) {
+        int highest = -1;
+        for (var row : history) {
+            String version = row.getString(0);
+            if (version != null && version.matches("[0-9]{1,9}")) {
+                highest = Math.max(highest, Integer.parseInt(version));
+            }
+        }
+        return highest;
     }
 
     private static Void migrate(DatabaseTarget target, Config config) {

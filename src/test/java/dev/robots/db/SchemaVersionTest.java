@@ -31,6 +31,19 @@ class SchemaVersionTest {
         assertThat(Database.SCHEMA_VERSION).isEqualTo(highest);
     }
 
+    /** H2 writes the errors it sees to a trace file beside the data: a new database's start must see none. */
+    @Test
+    void a_new_embedded_database_starts_without_an_error_recorded_beside_it() throws IOException {
+        try (var database = TestDatabase.create("h2"); var service = RunningService.start(database)) {
+            assertThat(service.get("/v1/robots/1").statusCode()).isEqualTo(404);
+            service.create("first");
+            Path dataDir = Path.of(database.env().get("DATA_DIR"));
+            try (Stream<Path> files = Files.list(dataDir)) {
+                assertThat(files.map(file -> file.getFileName().toString())).noneMatch(name -> name.endsWith(".trace.db"));
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgresql"})
     void a_new_database_is_migrated_and_a_second_start_does_not_run_flyway(String kind) {
