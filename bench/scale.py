@@ -297,10 +297,11 @@ def multi(seconds, warmup, wanted, seed):
     results = [None] * 3
     oks = [len(MULTI_PORTS)]  # the start probes
 
+    warmups = [None] * 3
+
     def load(i, secs, keep):
         r = wrk(MULTI_PORTS[i], secs, env, connections=21)
-        if keep:
-            results[i] = r
+        (results if keep else warmups)[i] = r
         oks[0] += r["ok"]
 
     def all_load(secs, keep):
@@ -330,7 +331,14 @@ def multi(seconds, warmup, wanted, seed):
     stop_multi(processes)
     moved = count_sum(db) - mid_sum
     oks_exact = len(MULTI_PORTS) + exact["2xx"]
-    return {"instances": results, "wrk_oks": oks[0], "wrk_count_moved": wrk_moved, "wrk_cutoff": wrk_moved - oks[0],
+    # The three instances' rate together during the warm-up, per 10 s: how long fresh JVMs sharing two cores take
+    # to reach it (their JIT compilers share the cores with the load; bench/README.md, "Three instances").
+    warmup_series = []
+    if warmup > 0:
+        together = [sum(w["per_second"][k] for w in warmups if k < len(w["per_second"]))
+                    for k in range(max(len(w["per_second"]) for w in warmups))]
+        warmup_series = [round(statistics.mean(together[k:k + 10])) for k in range(0, len(together), 10)]
+    return {"instances": results, "warmup_seconds": warmup, "warmup_per_10s": warmup_series, "wrk_oks": oks[0], "wrk_count_moved": wrk_moved, "wrk_cutoff": wrk_moved - oks[0],
             "exact": exact, "count_moved": moved, "oks": oks_exact, "counts_exact": moved == oks_exact}
 
 
@@ -367,6 +375,9 @@ def main():
     parser.add_argument("--aot", action="store_true", help="only record the AOT cache (after a new jar)")
     parser.add_argument("--workloads", default="hundred,uniform,zipf")
     parser.add_argument("--no-multi", action="store_true")
+    parser.add_argument("--multi-warmup", type=int, default=90,
+                        help="seconds of wrk before the three instances' measured run (default 90: three fresh JVMs "
+                             "on two cores were still compiling at 30-45 s)")
     args = parser.parse_args()
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     if args.prepare or args.aot:
@@ -396,7 +407,7 @@ def main():
             if workload == "uniform":
                 pg.append(pgbench(args.seconds))
                 print(f"round {round_no + 1} pgbench PK SELECT -M prepared -c16 -j2: {pg[-1]:,.0f} tps", flush=True)
-    multi_result = None if args.no_multi else multi(args.seconds, args.warmup, args.exact_requests, "multi")
+    multi_result = None if args.no_multi else multi(args.seconds, args.multi_warmup, args.exact_requests, "multi")
     if multi_result:
         for i, r in enumerate(multi_result["instances"]):
             print(f"instance {i + 1}: {r['rps']:,.0f} req/s, p99 {r['p99_us'] / 1000:.1f} ms, notifications/s "
@@ -415,6 +426,8 @@ def main():
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for w in workloads:
         o, s = runs[w]["ours"], runs[w]["seed"]
+        if not o or not s:
+            continue  # --rounds 0: the three instances only
         lines.append(f"| {w} | {fmt(col(s, 'rps'))} | {fmt(col(o, 'rps'))} | {med(o, 'rps') / med(s, 'rps'):.1f}× "
                      f"| {fmt(col(s, 'p99_us', 1e-3), 1)} | {fmt(col(o, 'p99_us', 1e-3), 1)} "
                      f"| 1/{med(s, 'p99_us') / med(o, 'p99_us'):.1f} | {fmt(col(o, 'rss_mib'))} "
@@ -434,7 +447,9 @@ def main():
         for i, r in enumerate(multi_result["instances"]):
             lines.append(f"| {i + 1} | {r['rps']:,.0f} | {r['p99_us'] / 1000:.1f} | {r['notifications_per_s']:.1f} "
                          f"| {r['hit_ratio']:.3f} | {r['rss_mib']:.0f} | {r['stall_seconds']} |")
-        lines.append(f"\nTotal {sum(r['rps'] for r in multi_result['instances']):,.0f} req/s. Three fresh instances, h2load's 63 "
+        lines.append(f"\nTotal {sum(r['rps'] for r in multi_result['instances']):,.0f} req/s, after a warm-up of "
+                     f"{multi_result['warmup_seconds']} s (the three together, mean per 10 s of it: "
+                     f"{multi_result['warmup_per_10s']}). Three fresh instances, h2load's 63 "
                      f"connections spread over them; {exact_line(multi_result)}.")
     report = "\n".join(lines)
     print()
