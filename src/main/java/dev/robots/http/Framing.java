@@ -41,7 +41,8 @@ import java.util.concurrent.TimeUnit;
  * a request whose length is ambiguous, or whose headers a proxy and this server might pick differently, is refused
  * with a problem and the connection is closed, since whatever follows on it cannot be trusted to be a request of its
  * own (request smuggling, RFC 9112 section 6.1 and 11.2). Refused are: {@code Content-Length} together with
- * {@code Transfer-Encoding}, a {@code Transfer-Encoding} other than {@code chunked} (501), two {@code Host} or two
+ * {@code Transfer-Encoding}, a {@code Transfer-Encoding} other than {@code chunked} (501) or in an HTTP/1.0 request,
+ * two {@code Host} or two
  * {@code Authorization} headers, an HTTP/1.1 request without {@code Host}, and a version other than HTTP/1.0 or
  * HTTP/1.1 (505; Vert.x would answer 501 without a body), and a {@code Host} or an absolute-form target's authority
  * that is not {@code host[:port]} ({@link Authorities}: one rule for both, userinfo refused). Netty's decoder removes
@@ -514,6 +515,11 @@ public final class Framing {
                 }
                 if (encodings.size() > 1 || !encodings.getFirst().strip().toLowerCase(Locale.ROOT).equals("chunked")) {
                     throw new Refusal(501, "Transfer-Encoding chunked is the only one supported.");
+                }
+                // HTTP/1.0 has no transfer codings: a front end that speaks it sees no body here, where the chunks and
+                // what follows them would be read as a body (RFC 9112 section 6.1: the framing is faulty).
+                if (message.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+                    throw new Refusal(400, "An HTTP/1.0 request cannot carry Transfer-Encoding; send Content-Length.");
                 }
             }
             int hosts = headers.getAll(HttpHeaderNames.HOST).size();
