@@ -348,9 +348,15 @@ public final class Framing {
             checked = Math.max(0, checked - (before - buffer.readableBytes()));
             for (int i = from; i < out.size(); i++) {
                 Object decoded = out.get(i);
-                if (decoded instanceof HttpMessage) {
+                if (decoded instanceof HttpMessage message) {
                     inHead = false; // the head is whole: REQUEST_TIMEOUT_MS covers the rest
                     headStarted = 0;
+                    if (message.decoderResult().isFailure()) {
+                        // Refused (by the codec: a line or header block too long): the codec skips the rest, and so
+                        // must the checks above, or the refused line's tail, arriving in a later read, was refused
+                        // again as a request of its own, a second answer and log entry for one request.
+                        done = true;
+                    }
                 }
                 if (decoded instanceof LastHttpContent) {
                     inHead = true; // what comes next is the next request's head
