@@ -549,6 +549,13 @@ public final class Framing {
             if (headers.getAll(HttpHeaderNames.AUTHORIZATION).size() > 1) {
                 throw new Refusal(400, "The request has more than one Authorization header.");
             }
+            List<String> expectations = headers.getAll(HttpHeaderNames.EXPECT);
+            if (expectations.size() > 1) {
+                // One field, as RFC 9110 section 5.3 makes of several lines: Vert.x Web's BodyHandler (and the routes
+                // that take no body) read the first line only, so "Expect: 100-continue" then "Expect: foo" got a 100
+                // and the write was carried out, where one line "100-continue, foo" is a 417.
+                headers.set(HttpHeaderNames.EXPECT, String.join(", ", expectations));
+            }
             return super.isContentAlwaysEmpty(message);
         }
     }
