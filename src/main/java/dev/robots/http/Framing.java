@@ -11,6 +11,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -470,6 +471,22 @@ public final class Framing {
             headTimer = ctx.executor().schedule(() -> headDeadline(ctx), headTimeoutNanos, TimeUnit.NANOSECONDS);
         }
 
+        /** Whether a Connection line lists "close" among other options, where no line is "close" alone. */
+        private static boolean closeInList(List<String> lines) {
+            boolean listed = false;
+            for (String line : lines) {
+                for (String option : line.split(",")) {
+                    if (option.strip().equalsIgnoreCase("close")) {
+                        if (line.strip().equalsIgnoreCase("close")) {
+                            return false; // Vert.x sees this one already
+                        }
+                        listed = true;
+                    }
+                }
+            }
+            return listed;
+        }
+
         /** A request that stands for bytes refused: Vert.x gives it to the invalid request handler. */
         private static DefaultFullHttpRequest invalid(Refusal refusal) {
             var request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
@@ -548,6 +565,12 @@ public final class Framing {
             }
             if (headers.getAll(HttpHeaderNames.AUTHORIZATION).size() > 1) {
                 throw new Refusal(400, "The request has more than one Authorization header.");
+            }
+            if (closeInList(headers.getAll(HttpHeaderNames.CONNECTION))) {
+                // Vert.x compares each Connection line whole with "close": "keep-alive, close" kept the connection
+                // open and served what was pipelined behind it (RFC 9112 section 9.6: close after the answer, and
+                // process nothing more). A line of its own says it as Vert.x reads it.
+                headers.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
             List<String> expectations = headers.getAll(HttpHeaderNames.EXPECT);
             if (expectations.size() > 1) {

@@ -77,6 +77,22 @@ class FramingTest {
     }
 
     @Test
+    void a_close_option_in_a_list_closes_the_connection_and_nothing_behind_it_is_served() throws Exception {
+        // RFC 9112 section 9.6: after the answer to a request with the "close" connection option the server closes
+        // the connection and processes no further request on it. Vert.x compared each Connection line whole, so
+        // "keep-alive, close" and "close, te" kept the connection open and served the request pipelined behind
+        // (found by review 9).
+        for (String connection : new String[] {"keep-alive, close", "close, te", "Upgrade,Close"}) {
+            var answer = Raw.exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: " + connection
+                    + "\r\n\r\nDELETE /v1/robots/1 HTTP/1.1\r\nHost: x\r\n" + AUTH + "\r\n");
+            assertThat(statusLines(answer)).as(connection + ": " + answer.text()).isEqualTo(1);
+            assertThat(answer.statuses()).as(connection).containsExactly(200);
+            assertThat(answer.closed()).as(connection).isTrue();
+        }
+        assertThat(service.get("/v1/robots/1").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void two_hosts_two_authorizations_or_no_host_are_a_400() throws Exception {
         refused("GET /v1/robots HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400);
         refused("DELETE /v1/robots/1 HTTP/1.1\r\nHost: x\r\n" + AUTH + "Authorization: Bearer other\r\n\r\n", 400);
