@@ -19,6 +19,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
+import java.util.Map;
 
 /**
  * A file of the jar as the docs routes serve it, with validators that stay the same for as long as the file does: an
@@ -84,7 +85,9 @@ record Resource(Buffer body, String etag, Instant lastModified) {
         }
         try {
             return lastModified.isAfter(ZonedDateTime.parse(since.strip(), HTTP_DATE).toInstant())
-                    ? Preconditions.failed(etag, "this file") : null;
+                    ? new Problem(412, "This file changed after If-Unmodified-Since: its Last-Modified is %s; read it "
+                            .formatted(lastModifiedHeader()) + "again and retry.", Map.of("ETag", etag))
+                    : null;
         } catch (DateTimeParseException unreadable) {
             return null; // ignored, as the RFC says
         }

@@ -11,6 +11,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -41,7 +42,8 @@ import java.util.concurrent.TimeUnit;
  * a request whose length is ambiguous, or whose headers a proxy and this server might pick differently, is refused
  * with a problem and the connection is closed, since whatever follows on it cannot be trusted to be a request of its
  * own (request smuggling, RFC 9112 section 6.1 and 11.2). Refused are: {@code Content-Length} together with
- * {@code Transfer-Encoding}, a {@code Transfer-Encoding} other than {@code chunked} (501), two {@code Host} or two
+ * {@code Transfer-Encoding}, a {@code Transfer-Encoding} other than {@code chunked} (501) or in an HTTP/1.0 request,
+ * two {@code Host} or two
  * {@code Authorization} headers, an HTTP/1.1 request without {@code Host}, and a version other than HTTP/1.0 or
  * HTTP/1.1 (505; Vert.x would answer 501 without a body), and a {@code Host} or an absolute-form target's authority
  * that is not {@code host[:port]} ({@link Authorities}: one rule for both, userinfo refused). Netty's decoder removes
@@ -347,9 +349,15 @@ public final class Framing {
             checked = Math.max(0, checked - (before - buffer.readableBytes()));
             for (int i = from; i < out.size(); i++) {
                 Object decoded = out.get(i);
-                if (decoded instanceof HttpMessage) {
+                if (decoded instanceof HttpMessage message) {
                     inHead = false; // the head is whole: REQUEST_TIMEOUT_MS covers the rest
                     headStarted = 0;
+                    if (message.decoderResult().isFailure()) {
+                        // Refused (by the codec: a line or header block too long): the codec skips the rest, and so
+                        // must the checks above, or the refused line's tail, arriving in a later read, was refused
+                        // again as a request of its own, a second answer and log entry for one request.
+                        done = true;
+                    }
                 }
                 if (decoded instanceof LastHttpContent) {
                     inHead = true; // what comes next is the next request's head
@@ -463,6 +471,22 @@ public final class Framing {
             headTimer = ctx.executor().schedule(() -> headDeadline(ctx), headTimeoutNanos, TimeUnit.NANOSECONDS);
         }
 
+        /** Whether a Connection line lists "close" among other options, where no line is "close" alone. */
+        private static boolean closeInList(List<String> lines) {
+            boolean listed = false;
+            for (String line : lines) {
+                for (String option : line.split(",")) {
+                    if (option.strip().equalsIgnoreCase("close")) {
+                        if (line.strip().equalsIgnoreCase("close")) {
+                            return false; // Vert.x sees this one already
+                        }
+                        listed = true;
+                    }
+                }
+            }
+            return listed;
+        }
+
         /** A request that stands for bytes refused: Vert.x gives it to the invalid request handler. */
         private static DefaultFullHttpRequest invalid(Refusal refusal) {
             var request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
@@ -515,6 +539,11 @@ public final class Framing {
                 if (encodings.size() > 1 || !encodings.getFirst().strip().toLowerCase(Locale.ROOT).equals("chunked")) {
                     throw new Refusal(501, "Transfer-Encoding chunked is the only one supported.");
                 }
+                // HTTP/1.0 has no transfer codings: a front end that speaks it sees no body here, where the chunks and
+                // what follows them would be read as a body (RFC 9112 section 6.1: the framing is faulty).
+                if (message.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+                    throw new Refusal(400, "An HTTP/1.0 request cannot carry Transfer-Encoding; send Content-Length.");
+                }
             }
             int hosts = headers.getAll(HttpHeaderNames.HOST).size();
             if (hosts > 1) {
@@ -536,6 +565,19 @@ public final class Framing {
             }
             if (headers.getAll(HttpHeaderNames.AUTHORIZATION).size() > 1) {
                 throw new Refusal(400, "The request has more than one Authorization header.");
+            }
+            if (closeInList(headers.getAll(HttpHeaderNames.CONNECTION))) {
+                // Vert.x compares each Connection line whole with "close": "keep-alive, close" kept the connection
+                // open and served what was pipelined behind it (RFC 9112 section 9.6: close after the answer, and
+                // process nothing more). A line of its own says it as Vert.x reads it.
+                headers.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            }
+            List<String> expectations = headers.getAll(HttpHeaderNames.EXPECT);
+            if (expectations.size() > 1) {
+                // One field, as RFC 9110 section 5.3 makes of several lines: Vert.x Web's BodyHandler (and the routes
+                // that take no body) read the first line only, so "Expect: 100-continue" then "Expect: foo" got a 100
+                // and the write was carried out, where one line "100-continue, foo" is a 417.
+                headers.set(HttpHeaderNames.EXPECT, String.join(", ", expectations));
             }
             return super.isContentAlwaysEmpty(message);
         }

@@ -42,6 +42,14 @@ public final class Problems {
         router.route().failureHandler(Problems::handle);
         router.errorHandler(404, ctx -> send(ctx, Problem.notFound(
                 "There is nothing at %s.".formatted(ctx.request().path()))));
+        // Vert.x Web's own 405: a route matched the path but not the method, and no route took the method. Every path
+        // the API serves has its own 405 route (methodNotAllowed) behind its real ones, so this is only a path that
+        // matched a prefix route with other methods (the robot read's, GET and HEAD on /v1/robots/*) and that no
+        // route serves: /v1/robots/1/x, whose GET is a 404. It was a bare 405, no body, "allow: HEAD,GET".
+        router.errorHandler(405, ctx -> {
+            ctx.response().headers().remove("Allow"); // the prefix route's methods, not this path's
+            send(ctx, Problem.notFound("There is nothing at %s.".formatted(ctx.request().path())));
+        });
         router.errorHandler(500, Problems::handle);
         // Vert.x Web's own 400, for a path it cannot decode (/v1/robots/%ZZ), before any route runs.
         router.errorHandler(400, ctx -> send(ctx, Problem.badRequest(

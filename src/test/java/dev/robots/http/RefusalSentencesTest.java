@@ -32,6 +32,33 @@ class RefusalSentencesTest {
     }
 
     /**
+     * An expectation on a line of its own after {@code Expect: 100-continue} is the same field as one line listing
+     * both (RFC 9110 section 5.3): a 417, on a write that reads a body and on one that takes none, and nothing done.
+     * The body handler and the routes without one read the first line only: the write got a 100 and was carried out
+     * (found by review 9).
+     */
+    @Test
+    void an_expectation_on_a_second_line_is_a_417_as_on_one_line() throws Exception {
+        int port = service.uri("/").getPort();
+        String body = "{\"name\": \"R2\"}";
+        for (String expect : new String[] {"Expect: 100-continue\r\nExpect: 200-ok\r\n",
+                "Expect: 100-continue, 200-ok\r\n"}) {
+            var answer = Raw.exchange(port, "POST /v1/robots HTTP/1.1\r\nHost: x\r\n" + AUTH + expect
+                    + "Content-Type: application/json\r\nContent-Length: " + body.length()
+                    + "\r\nConnection: close\r\n\r\n" + body);
+            assertThat(answer.statuses()).as(expect + answer.text()).containsExactly(417);
+            assertThat(answer.text()).as(expect).contains("200-ok");
+        }
+        assertThat(service.get("/v1/robots").body()).isEqualTo("{\"robots\":[],\"next\":null}");
+        long id = service.create("R5");
+        var repair = Raw.exchange(port, "POST /v1/robots/" + id + "/repair HTTP/1.1\r\nHost: x\r\n" + AUTH
+                + "Expect: 100-continue\r\nExpect: 200-ok\r\nConnection: close\r\n\r\n");
+        assertThat(repair.statuses()).as(repair.text()).containsExactly(417);
+        assertThat(service.get("/v1/robots/" + id + "/repairs").body()).contains("\"repairs\":[]");
+        assertThat(service.send("DELETE", "/v1/robots/" + id, null, null).statusCode()).isEqualTo(204);
+    }
+
+    /**
      * A form past the decoder's limits (too many fields, a field name or value too long) is a 400 that says so and
      * names the one field the route takes. It was "its framing (a chunk size, say) is malformed" for a body framed
      * correctly, or "The request could not be read."
