@@ -100,9 +100,14 @@ public final class Database {
         // records on every new database (H2 in a robots.trace.db file beside the data, PostgreSQL in its log).
         return pool.query("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'flyway_schema_history'")
                 .execute()
-                .compose(tables -> tables.iterator().next().getLong(0) == 0 ? Future.succeededFuture(-1)
-                        : pool.query("SELECT version FROM flyway_schema_history WHERE success").execute()
-                                .map(Database::highestVersion))
+                .compose(tables -> {
+                    if (tables.iterator().next().getLong(0) == 0) {
+                        LOG.fine("No schema history to read (a new database), so Flyway runs");
+                        return Future.succeededFuture(-1);
+                    }
+                    return pool.query("SELECT version FROM flyway_schema_history WHERE success").execute()
+                            .map(Database::highestVersion);
+                })
                 .recover(e -> {
                     LOG.fine(() -> "No schema history to read, so Flyway runs: " + e);
                     return Future.succeededFuture(-1);
