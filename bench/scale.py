@@ -332,7 +332,7 @@ def multi(seconds, warmup, wanted, seed):
     moved = count_sum(db) - mid_sum
     oks_exact = len(MULTI_PORTS) + exact["2xx"]
     # The three instances' rate together during the warm-up, per 10 s: how long fresh JVMs sharing two cores take
-    # to reach it (their JIT compilers share the cores with the load; bench/README.md, "Three instances").
+    # to reach it (their JIT compilers share the cores with the load; bench/README.md, "Session 10").
     warmup_series = []
     if warmup > 0:
         together = [sum(w["per_second"][k] for w in warmups if k < len(w["per_second"]))

@@ -40,15 +40,14 @@ public final class Problems {
     /** Installs the failure handling on {@code router}: route failures, unknown routes, and Vert.x's own statuses. */
     public static void install(Router router) {
         router.route().failureHandler(Problems::handle);
-        router.errorHandler(404, ctx -> send(ctx, Problem.notFound(
-                "There is nothing at %s.".formatted(ctx.request().path()))));
+        router.errorHandler(404, Problems::nothingAt);
         // Vert.x Web's own 405: a route matched the path but not the method, and no route took the method. Every path
         // the API serves has its own 405 route (methodNotAllowed) behind its real ones, so this is only a path that
         // matched a prefix route with other methods (the robot read's, GET and HEAD on /v1/robots/*) and that no
         // route serves: /v1/robots/1/x, whose GET is a 404. It was a bare 405, no body, "allow: HEAD,GET".
         router.errorHandler(405, ctx -> {
             ctx.response().headers().remove("Allow"); // the prefix route's methods, not this path's
-            send(ctx, Problem.notFound("There is nothing at %s.".formatted(ctx.request().path())));
+            nothingAt(ctx);
         });
         router.errorHandler(500, Problems::handle);
         // Vert.x Web's own 400, for a path it cannot decode (/v1/robots/%ZZ), before any route runs.
@@ -206,6 +205,10 @@ public final class Problems {
     /** What a client sent, cut to a length a sentence can quote. */
     private static String shorten(String sent) {
         return sent.length() <= 60 ? sent : sent.substring(0, 60) + "...";
+    }
+
+    private static void nothingAt(RoutingContext ctx) {
+        send(ctx, Problem.notFound("There is nothing at %s.".formatted(ctx.request().path())));
     }
 
     public static void send(RoutingContext ctx, Problem problem) {
