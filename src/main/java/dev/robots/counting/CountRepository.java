@@ -73,17 +73,12 @@ final class CountRepository {
     }
 
     /**
-     * Adds the sums of one chunk ({@code ids} ascending, {@code sums} beside them) to the robots' counts unless the
-     * flush {@code flushId} was applied before (a retry after a commit whose outcome was unknown). Ids of deleted
-     * robots match no row and are dropped; robots whose rows are locked elsewhere are skipped (PostgreSQL). The count
+     * Adds the sums of one chunk (the first {@code size} places of {@code ids}, ascending, and of {@code sums} beside
+     * them) to the robots' counts unless the flush {@code flushId} was applied before (a retry after a commit whose
+     * outcome was unknown). Ids of deleted robots match no row and are dropped; robots whose rows are locked elsewhere are skipped (PostgreSQL). The count
      * column alone changes: a robot's {@code version} stays, so that cached robots stay valid (their counts come from
      * {@code counted}).
      */
-    Future<Outcome> apply(String flushId, long[] ids, long[] sums) {
-        return apply(flushId, ids, sums, ids.length);
-    }
-
-    /** As {@link #apply(String, long[], long[])} with the first {@code size} places of the arrays. */
     Future<Outcome> apply(String flushId, long[] ids, long[] sums, int size) {
         return dialect.inTransaction(pool, conn -> bounded(conn)
                 .compose(set -> earlier(conn, flushId))

@@ -163,8 +163,7 @@ public enum Dialect {
             return Future.failedFuture(new WriteGate.Abandoned());
         }
         return switch (this) {
-            case POSTGRESQL -> quietTransaction(pool, conn -> limit(conn, timeout)
-                    .compose(set -> work.apply(conn)));
+            case POSTGRESQL -> inTransaction(pool, timeout, work);
             case H2 -> pool.withConnection(conn -> limit(quiet(conn), timeout)
                     .compose(set -> work.apply(conn))
                     .eventually(() -> timeout == 0 ? Future.succeededFuture()

@@ -72,7 +72,7 @@ class CountRepositoryTest {
             Map<Long, Long> sums) {
         long[] ids = sums.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
         long[] values = Arrays.stream(ids).map(sums::get).toArray();
-        return repository.apply(flushId, ids, values);
+        return repository.apply(flushId, ids, values, ids.length);
     }
 
     /** The sums of {@code sums} that {@code outcome} skipped, for a later chunk. */
@@ -89,8 +89,8 @@ class CountRepositoryTest {
         var repository = new CountRepository(db.pool(), db.dialect());
         long[] chunk = {ids.get(0), ids.get(2), 999_999L};
 
-        var first = repository.apply(UUID.randomUUID().toString(), chunk, new long[] {4, 1, 7}).await();
-        var second = repository.apply(UUID.randomUUID().toString(), chunk, new long[] {2, 2, 2}).await();
+        var first = repository.apply(UUID.randomUUID().toString(), chunk, new long[] {4, 1, 7}, chunk.length).await();
+        var second = repository.apply(UUID.randomUUID().toString(), chunk, new long[] {2, 2, 2}, chunk.length).await();
 
         assertThat(first.counts().toMap()).isEqualTo(Map.of(ids.get(0), 4L, ids.get(2), 1L));
         assertThat(second.counts().toMap()).isEqualTo(Map.of(ids.get(0), 6L, ids.get(2), 3L));
