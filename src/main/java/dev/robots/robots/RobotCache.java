@@ -31,8 +31,8 @@ import java.util.function.Supplier;
  *
  * <p>Size: bounded in bytes ({@code CACHE_MB}), with Caffeine's W-TinyLFU admission, which keeps the popular robots
  * of a skewed key space when the working set does not fit, and ignores one-off reads (a flood of 404s for distinct
- * ids inserts nothing: a robot that was not found is not cached at all). Once full, it keeps a robot only on its second
- * miss in a while ({@link Doorkeeper}): a robot read once is not worth an entry.
+ * ids inserts nothing: a robot that was not found is not cached at all). Once full, it keeps a robot only once it was
+ * missed repeatedly ({@link Doorkeeper}): a robot read once, or once in a while, is not worth an entry.
  *
  * <p>Counts: an entry holds the robot without its count, and the count beside it moves on what flushes report (this
  * instance's own, from their {@code RETURNING}; other instances', from their announcements): a flush changes no
@@ -131,41 +131,61 @@ public final class RobotCache {
     }
 
     /**
-     * The robots missed once lately, so that a full cache keeps a robot only when it is missed again. Caffeine decides
-     * admission after an insertion: a new entry waits in its admission window, then competes with the eviction
-     * victim. So every miss it was given allocated an entry that lived about as long as a young collection takes to
-     * come round; when the working set does not fit, they overflowed the survivor space and Serial promoted them, and
-     * it grows the old generation by what it promotes rather than collect it (1M robots read uniformly, bench/probe.py:
-     * 144 bytes promoted per request, against 80 with this; the heap at 75 MB after 40 s, against 60 MB). The TinyLFU
-     * paper puts a "doorkeeper" Bloom filter in front of its frequency sketch for this; Caffeine has none. One hash, 8
-     * bits per robot the cache holds, cleared once that many robots were seen: a false positive (up to 12 %) only lets a
-     * robot in on its first miss. A simulation of 1.5M reads of the bench's Zipf workload through a 16 MiB cache: hit
-     * ratio 0.759 with it, 0.765 without (a popular robot comes in one miss later).
+     * Which robots a full cache keeps: those missed repeatedly, not once. Caffeine decides admission after an
+     * insertion: a new entry waits in its admission window, then competes with the eviction victim. So every miss it
+     * was given allocated an entry that lived about as long as a young collection takes to come round; when the
+     * working set does not fit, they overflowed the survivor space and Serial promoted them, and it grows the old
+     * generation by what it promotes rather than collect it. The TinyLFU paper puts a "doorkeeper" Bloom filter in
+     * front of its frequency sketch for this; Caffeine has none.
+     *
+     * <p>Two bitmaps, one hash, 16 bits per robot the cache holds. A <em>window</em> lasts until that many distinct
+     * robots were missed. {@code once}: missed in this window. {@code repeated}: missed a second time within one window,
+     * in any of the last {@link #WINDOWS_REMEMBERED} windows; such a robot is kept on its next miss. A false positive
+     * only lets a robot in a miss early.
+     *
+     * <p>Measured (bench/README.md, session 11): a simulation of 1.5M reads through a 16 MiB cache, and
+     * {@code bench/probe.py}. The earlier filter (one bitmap, 8 bits, kept on the second miss within one window) let
+     * 5.5 % of uniform misses in (a robot seen in the last window, or a false positive), all of them churn: 20 bytes
+     * promoted per request under 1M uniform, against 1.9 with the cache off. This one lets 0.8 % in (the server
+     * under 1M uniform: 5 bytes promoted per request against 18, RSS 140 MiB against 150-155), and under Zipf keeps as
+     * good a set (simulated hit ratio 0.774 against 0.770) with half the insertions: repeats remembered over eight
+     * windows are a frequency signal, one window's second miss is mostly chance.
      */
     static final class Doorkeeper {
+        static final int WINDOWS_REMEMBERED = 8;
         private static final VarHandle WORDS = MethodHandles.arrayElementVarHandle(long[].class);
-        private final long[] words;
+        private final long[] once;
+        private final long[] repeated;
         private final int shift;
         private final int capacity;
         private final AtomicInteger seen = new AtomicInteger();
+        private final AtomicInteger windows = new AtomicInteger();
 
         Doorkeeper(long robots) {
-            int bits = Integer.highestOneBit(Math.clamp(robots * 8, 1 << 12, 1 << 29)) << 1;
-            this.words = new long[bits >>> 6];
+            int bits = Integer.highestOneBit(Math.clamp(robots * 16, 1 << 12, 1 << 29)) << 1;
+            this.once = new long[bits >>> 6];
+            this.repeated = new long[bits >>> 6];
             this.shift = 64 - Integer.numberOfTrailingZeros(bits);
             this.capacity = Math.clamp(robots, 1, Integer.MAX_VALUE);
         }
 
-        /** Whether {@code id} was seen since the last clearing; it is from now on. */
-        boolean seenBefore(long id) {
+        /** Whether a full cache should keep {@code id}, missed now; the miss is recorded. */
+        boolean admits(long id) {
             int bit = (int) ((id * 0x9E3779B97F4A7C15L) >>> shift); // Fibonacci hashing: the top bits, well mixed
+            int word = bit >>> 6;
             long mask = 1L << bit; // (a shift takes the low 6 bits of bit: its place in the word)
-            if (((long) WORDS.getAndBitwiseOr(words, bit >>> 6, mask) & mask) != 0) {
+            if (((long) WORDS.getVolatile(repeated, word) & mask) != 0) {
                 return true;
             }
-            if (seen.incrementAndGet() == capacity) {
-                Arrays.fill(words, 0); // bits set meanwhile may go: each only delays a robot's entry by a miss
+            if (((long) WORDS.getAndBitwiseOr(once, word, mask) & mask) != 0) {
+                WORDS.getAndBitwiseOr(repeated, word, mask);
+            } else if (seen.incrementAndGet() == capacity) {
+                // Bits set meanwhile by the other event loop may go: each only delays a robot's entry by a miss.
+                Arrays.fill(once, 0);
                 seen.set(0);
+                if (windows.incrementAndGet() % WINDOWS_REMEMBERED == 0) {
+                    Arrays.fill(repeated, 0);
+                }
             }
             return false;
         }
@@ -280,7 +300,7 @@ public final class RobotCache {
             found.ifPresent(entry -> {
                 entry.countAtLeast(load.count);
                 // (An invalidation since the query began removed the load: this is not reached.)
-                if (enabled && entry.version() >= newestVersion(id) && (!full || doorkeeper.seenBefore(id))) {
+                if (enabled && entry.version() >= newestVersion(id) && (!full || doorkeeper.admits(id))) {
                     keep(id, entry);
                 }
             });
