@@ -32,7 +32,7 @@ PG_USER = os.environ.get("PGUSER", "postgres")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 JAVA = pathlib.Path(os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64")) / "bin" / "java"
 # The container's flags (Dockerfile), with the heap limit that MaxRAMPercentage=50 gives a 512 MiB Cloud Run instance.
-JAVA_OPTS = os.environ.get("BENCH_JAVA_OPTS", "-XX:+UseSerialGC -Xms16m -Xmx256m -Xss512k "
+JAVA_OPTS = os.environ.get("BENCH_JAVA_OPTS", "-XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xms16m -Xmx256m -Xss512k "
                            "-XX:TrimNativeHeapInterval=2000 --sun-misc-unsafe-memory-access=allow "
                            "-XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining").split()
 # The container records a JDK AOT cache at build time; here one is recorded against a scratch PostgreSQL database

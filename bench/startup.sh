@@ -8,7 +8,7 @@ runs=${1:-9}
 export MALLOC_ARENA_MAX=2 # as the container
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 port=18998
-opts=${JAVA_OPTS:-"-XX:+UseSerialGC -Xms16m -Xmx256m -Xss512k -XX:TrimNativeHeapInterval=2000 --sun-misc-unsafe-memory-access=allow -XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining"}
+opts=${JAVA_OPTS:-"-XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xms16m -Xmx256m -Xss512k -XX:TrimNativeHeapInterval=2000 --sun-misc-unsafe-memory-access=allow -XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining"}
 [ -f target/robots-api.aot ] || JAVA_OPTS="$opts" scripts/aot-train.sh >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
