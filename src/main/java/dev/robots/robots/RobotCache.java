@@ -140,7 +140,8 @@ public final class RobotCache {
      *
      * <p>Two bitmaps, one hash, 16 bits per robot the cache holds. A <em>window</em> lasts until that many distinct
      * robots were missed. {@code once}: missed in this window. {@code repeated}: missed a second time within one window,
-     * in any of the last {@link #WINDOWS_REMEMBERED} windows; such a robot is kept on its next miss. A false positive
+     * since the repeats were last forgotten (every {@link #WINDOWS_REMEMBERED} windows, so up to that many windows
+     * back); such a robot is kept on its next miss. A false positive
      * only lets a robot in a miss early.
      *
      * <p>Measured (bench/README.md, session 11): a simulation of 1.5M reads through a 16 MiB cache, and
