@@ -60,6 +60,8 @@ public final class Application {
 
     private final Config config;
     private final Vertx vertx;
+    /** The event loops' transport (IoTransport), for the start's log line. */
+    private final String transport;
     private final Metrics metrics;
     private final Database database;
     private final BearerAuth auth;
@@ -79,9 +81,11 @@ public final class Application {
     private final Listeners metricsListeners = new Listeners();
     private int metricsPort;
 
-    private Application(Config config, Vertx vertx, Metrics metrics, Database database, BearerAuth auth) {
+    private Application(Config config, Vertx vertx, String transport, Metrics metrics, Database database,
+            BearerAuth auth) {
         this.config = config;
         this.vertx = vertx;
+        this.transport = transport;
         this.metrics = metrics;
         this.database = database;
         this.auth = auth;
@@ -111,9 +115,11 @@ public final class Application {
         ListenAddress.check(config);
         checkCacheFits(config.cacheMegabytes(), Runtime.getRuntime().maxMemory());
         var metrics = new Metrics();
-        // Native transport (epoll): its sockets take TCP_USER_TIMEOUT, which ends connections to a database that went
-        // silent (Database.transport); it reaches Cloud Run's Cloud SQL Unix socket too.
-        Vertx vertx = metrics.newVertx(new VertxOptions().setPreferNativeTransport(true));
+        // A native transport (io_uring or epoll, IoTransport): its sockets take TCP_USER_TIMEOUT, which ends
+        // connections to a database that went silent (Database.transport); it reaches Cloud Run's Cloud SQL Unix
+        // socket too.
+        var transport = config.ioTransport().select();
+        Vertx vertx = metrics.newVertx(new VertxOptions(), transport);
         Database database = null;
         try {
             database = Database.connect(vertx, config);
@@ -121,7 +127,7 @@ public final class Application {
             // DATA_DIR's token file.
             var auth = BearerAuth.of(config);
             // Made before the schema is checked, so that the read cache's listener connects meanwhile.
-            var app = new Application(config, vertx, metrics, database, auth);
+            var app = new Application(config, vertx, transport.name(), metrics, database, auth);
             return database.migrate().compose(migrated -> app.serve()).await();
         } catch (Exception e) {
             // await() rethrows checked failures too (a BindException, say)
@@ -196,9 +202,9 @@ public final class Application {
                 }, new DeploymentOptions().setInstances(poolSizes.length))
                 .map(deployed -> {
                     port = servers.getFirst().server().actualPort();
-                    LOG.info("Listening on http://%s:%d with %s (%d event loops, %s request connections)"
+                    LOG.info("Listening on http://%s:%d with %s (%d event loops on %s, %s request connections)"
                             .formatted(config.host(), port, database.description(), poolSizes.length,
-                                    describe(poolSizes)));
+                                    transport, describe(poolSizes)));
                     return this;
                 });
     }

@@ -1,5 +1,6 @@
 package dev.robots.config;
 
+import dev.robots.IoTransport;
 import dev.robots.observability.Logging;
 import io.netty.util.NetUtil;
 import java.io.IOException;
@@ -56,6 +57,8 @@ import java.util.regex.Pattern;
  *                       delay, like {@code COUNT_DELAY_MS})
  * @param repairLease    {@code REPAIR_LEASE_MS}: how long a claimed repair stays with its instance without a renewal;
  *                       past it (the instance died) another instance takes it over
+ * @param ioTransport    {@code IO_TRANSPORT}: {@code auto} (io_uring where the kernel allows it, else epoll),
+ *                       {@code io_uring} or {@code epoll}
  */
 public record Config(
         int port,
@@ -82,7 +85,8 @@ public record Config(
         int cacheMegabytes,
         Duration cacheTtl,
         Duration repairDuration,
-        Duration repairLease) {
+        Duration repairLease,
+        IoTransport ioTransport) {
 
     /** What a log line may say of the settings: all but the tokens. */
     @Override
@@ -134,7 +138,8 @@ public record Config(
                 reader.integer("CACHE_MB", 16, 0, 65_536),
                 Duration.ofMillis(reader.integer("CACHE_TTL_MS", 300_000, 1, 3_600_000)),
                 Duration.ofMillis(reader.integer("REPAIR_DURATION_MS", 0, 0, 3_600_000)),
-                Duration.ofMillis(reader.integer("REPAIR_LEASE_MS", 30_000, 300, 3_600_000)));
+                Duration.ofMillis(reader.integer("REPAIR_LEASE_MS", 30_000, 300, 3_600_000)),
+                IoTransport.of(reader.choice("IO_TRANSPORT", "auto", "auto", "io_uring", "epoll")));
     }
 
     /**

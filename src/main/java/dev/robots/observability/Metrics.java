@@ -15,6 +15,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.transport.Transport;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MetricsDomain;
@@ -66,8 +67,8 @@ public final class Metrics {
         return java.util.Arrays.stream(buckets).map(s -> s * 1e9).toArray();
     }
 
-    /** Vert.x with {@code options} and this registry as its metrics backend. */
-    public Vertx newVertx(VertxOptions options) {
+    /** Vert.x with {@code options}, {@code transport} and this registry as its metrics backend. */
+    public Vertx newVertx(VertxOptions options, Transport transport) {
         var metricsOptions = new MicrometerMetricsOptions()
                 .setEnabled(true)
                 .setJvmMetricsEnabled(false)
@@ -84,6 +85,7 @@ public final class Metrics {
         return Vertx.builder()
                 .with(options.setMetricsOptions(metricsOptions))
                 .withMetrics(new MicrometerMetricsFactory(registry))
+                .withTransport(transport)
                 .build();
     }
 
