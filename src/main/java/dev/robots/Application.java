@@ -72,6 +72,8 @@ public final class Application {
     private final RobotChanges changes;
     private final RepairWorker repairs;
     private long pruneTimer = -1;
+    /** The JVM meters' delayed binding: cancelled by a stop that comes first, whose closed worker pool refuses it. */
+    private volatile long jvmMetersTimer = -1;
     private final List<HttpVerticle> servers = new CopyOnWriteArrayList<>();
     private volatile boolean shuttingDown;
     private int port;
@@ -167,10 +169,11 @@ public final class Application {
         return (changes == null ? Future.succeededFuture() : changes.firstAttempt())
                 .compose(heard -> deployServers())
                 .compose(serving -> serveMetrics())
-                .onSuccess(serving -> vertx.setTimer(JVM_METERS_DELAY_MS, timer -> vertx.executeBlocking(() -> {
-                    metrics.bindJvmMetrics();
-                    return null;
-                }, false).onFailure(e -> LOG.warning("Could not add the JVM's meters: " + e))));
+                .onSuccess(serving -> jvmMetersTimer = vertx.setTimer(JVM_METERS_DELAY_MS,
+                        timer -> vertx.executeBlocking(() -> {
+                            metrics.bindJvmMetrics();
+                            return null;
+                        }, false).onFailure(e -> LOG.warning("Could not add the JVM's meters: " + e))));
     }
 
     /**
@@ -307,6 +310,7 @@ public final class Application {
         LOG.info("Shutting down: %d references pending".formatted(flusher.pending()));
         shuttingDown = true;
         vertx.cancelTimer(pruneTimer);
+        vertx.cancelTimer(jvmMetersTimer);
         // Accepting stops first, then the servers: see Listeners.
         Future<Void> stopped = listeners.stopAccepting()
                 .transform(notAccepting -> Future.join(servers.stream()
