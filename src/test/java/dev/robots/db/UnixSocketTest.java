@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The form Cloud Run uses for Cloud SQL: {@code ?host=/cloudsql/INSTANCE}, a directory holding the server's Unix
@@ -20,14 +22,16 @@ class UnixSocketTest {
     private static final Path SOCKET_DIR = Path.of(System.getenv().getOrDefault("TEST_PG_SOCKET_DIR",
             "/var/run/postgresql"));
 
-    @Test
-    void the_service_migrates_and_serves_over_a_unix_socket() {
+    /** On both transports: io_uring where the kernel allows it, epoll where a sandbox refuses it (IoTransport). */
+    @ParameterizedTest
+    @ValueSource(strings = {"io_uring", "epoll"})
+    void the_service_migrates_and_serves_over_a_unix_socket(String transport) {
         Assumptions.assumeTrue("true".equals(System.getenv("CI")) || Files.isDirectory(SOCKET_DIR),
                 "no PostgreSQL socket directory at " + SOCKET_DIR);
         try (var database = (TestDatabase.Postgres) TestDatabase.create("postgresql")) {
             String name = database.url().substring(database.url().lastIndexOf('/') + 1);
             String url = "postgresql://postgres@/" + name + "?host=" + SOCKET_DIR;
-            try (var service = RunningService.start(database, Map.of("DATABASE_URL", url))) {
+            try (var service = RunningService.start(database, Map.of("DATABASE_URL", url, "IO_TRANSPORT", transport))) {
                 long id = service.create("over a socket");
                 var robot = new JsonObject(service.get("/v1/robots/" + id).body());
                 assertThat(robot.getString("name")).isEqualTo("over a socket");
