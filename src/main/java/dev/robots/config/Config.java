@@ -1,6 +1,5 @@
 package dev.robots.config;
 
-import dev.robots.IoTransport;
 import dev.robots.observability.Logging;
 import io.netty.util.NetUtil;
 import java.io.IOException;

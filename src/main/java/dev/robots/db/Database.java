@@ -212,7 +212,7 @@ public final class Database {
                     // connections, their queries and any login for ever, and the pool would stay empty after the
                     // database came back. A socket that has read nothing for DB_SOCKET_TIMEOUT_MS is given up
                     // instead: the driver sends Terminate and half-closes, which fails its queries once the socket
-                    // closes. On a lost network path nothing acknowledges that, and TCP_USER_TIMEOUT (Linux, epoll)
+                    // closes. On a lost network path nothing acknowledges that, and TCP_USER_TIMEOUT (Linux, io_uring or epoll)
                     // makes the kernel abort the connection; a frozen server closes it when it thaws.
                     .with(transport(timeoutMs, socketTimeoutMs))
                     .connectingTo(new PgConnectOptions(target.pgOptions())
@@ -292,7 +292,8 @@ public final class Database {
      * That includes a connection's socket failing under the driver: a peer that resets it (pg_terminate_backend while
      * a query is still being sent, a restart, a middlebox that dropped its state), a broken pipe, or TCP_USER_TIMEOUT
      * giving it up. The reactive client hands such a failure on as the transport raised it: a
-     * {@link SocketException} on the JDK's sockets, a {@link Errors.NativeIoException} on the native one (epoll).
+     * {@link SocketException} on the JDK's sockets, a {@link Errors.NativeIoException} on the native ones (io_uring,
+     * epoll).
      * Other input-output failures (a file) are no socket's, and stay bugs.
      *
      * <p>Any error PostgreSQL reports as {@code FATAL} (or {@code PANIC}) too, whatever its SQLSTATE: such an error

@@ -23,7 +23,7 @@ class ConfigDocumentedTest {
     private static final Pattern ROW = Pattern.compile("^\\| `([A-Z_]+)` \\| (.*?) \\| (.*?) \\| .* \\|$",
             Pattern.MULTILINE);
     private static final Pattern NUMBERS = Pattern.compile("^([0-9][0-9,]*) to ([0-9][0-9,]*)$");
-    private static final Pattern CHOICE = Pattern.compile("`([a-z]+)`");
+    private static final Pattern CHOICE = Pattern.compile("`([a-z_]+)`");
 
     private record Row(String defaultValue, String values) {}
 

@@ -1,10 +1,8 @@
-package dev.robots;
+package dev.robots.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.robots.config.Config;
-import dev.robots.config.ConfigurationError;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.uring.IoUringChannelOption;
 import io.vertx.core.Vertx;

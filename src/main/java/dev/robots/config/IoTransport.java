@@ -1,6 +1,5 @@
-package dev.robots;
+package dev.robots.config;
 
-import dev.robots.config.ConfigurationError;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -26,11 +25,11 @@ import io.vertx.core.transport.Transport;
  * <p>{@code io_uring} submits a turn's reads and writes in one system call and reaps their completions from shared
  * memory, where epoll makes a {@code read} and a {@code writev} per request besides its {@code epoll_wait}. On a
  * machine where every system call costs a TLB flush (Meltdown's page-table isolation, as on session 12's bench
- * machine) the 100-robot load cost the JVM 15.4 µs of CPU a request on io_uring against 28.8 on epoll (bench/README.md,
- * "Session 12"). Sandboxes may refuse it: gVisor (Cloud Run's first-generation environment), Docker's and containerd's
- * default seccomp profiles (a pod with {@code seccompProfile: RuntimeDefault}). {@code auto} therefore takes io_uring
- * where the kernel lets this process make a ring, epoll where not, and the JDK's own transport off Linux; the start's
- * log line says which.
+ * machine) the 100-robot load cost the JVM 20-23 µs of CPU a request on io_uring against 29-30 on epoll (bench/README.md,
+ * "Session 12"). Sandboxes may refuse it: gVisor (Cloud Run's first-generation environment, the one this service's
+ * manifest gets), Docker's and containerd's default seccomp profiles (GKE Autopilot, a pod with
+ * {@code seccompProfile: RuntimeDefault}). {@code auto} therefore takes io_uring where the kernel lets this process
+ * make a ring, epoll where not, and the JDK's own transport off Linux; the start's log line says which.
  */
 public enum IoTransport {
     AUTO, IO_URING, EPOLL;
