@@ -57,6 +57,16 @@ final class Raw {
         }
     }
 
+    /** Writes {@code request}, shuts the connection's output down at once (a half-close), then reads as above. */
+    static Answer halfClosed(int port, String request) throws IOException {
+        try (var socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            socket.shutdownOutput();
+            return readAll(socket.getInputStream());
+        }
+    }
+
     private static Answer readAll(InputStream in) throws IOException {
         var answer = new ByteArrayOutputStream();
         byte[] buffer = new byte[8192];
