@@ -163,17 +163,23 @@ public final class Framing {
      * one that needed the database (a POST's 201: the robot created, its client never told) was lost, and on
      * io_uring, whose writes complete later, every answer was (a black-box check: 0 of 20 GETs answered, epoll 20 of
      * 20). The connection now closes once every request read before the end has its last byte written, at once when
-     * none is waiting. Between the decoder and Vert.x's handler: it counts decoded requests and written ends.
+     * none is waiting or one was cut mid-body. Between the decoder and Vert.x's handler: it counts decoded requests
+     * and written ends.
      */
     static final class HalfClosed extends ChannelDuplexHandler {
         /** Requests read whose answer has not ended yet. */
         private int unanswered;
+        /** A request's head was read and its body has not ended: the end of input cuts it. */
+        private boolean inBody;
         private boolean inputShut;
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof HttpRequest) {
                 unanswered++;
+                inBody = !(msg instanceof LastHttpContent);
+            } else if (msg instanceof LastHttpContent) {
+                inBody = false;
             }
             ctx.fireChannelRead(msg);
         }
@@ -182,7 +188,9 @@ public final class Framing {
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof ChannelInputShutdownEvent) {
                 inputShut = true;
-                if (unanswered == 0) {
+                if (inBody) {
+                    ctx.close(); // a request cut mid-body can never end: closed as before, its slot freed at once
+                } else if (unanswered == 0) {
                     // After what was written: an answer written during the read that brought the end may not be
                     // flushed yet (Vert.x flushes when the read completes; on io_uring that comes after this event).
                     ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
