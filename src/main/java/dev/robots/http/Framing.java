@@ -2,13 +2,11 @@ package dev.robots.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderResult;
@@ -20,8 +18,6 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -157,58 +153,22 @@ public final class Framing {
     }
 
     /**
-     * A client that writes its requests and then shuts its side of the connection down (a half-close, as
-     * {@code nc -N} and some proxies do) gets every answer before the server closes. Without this, Netty closed the
-     * connection when it read the end of the input: on epoll an answer written in the same turn still went out, but
-     * one that needed the database (a POST's 201: the robot created, its client never told) was lost, and on
-     * io_uring, whose writes complete later, every answer was (a black-box check: 0 of 20 GETs answered, epoll 20 of
-     * 20). The connection now closes once every request read before the end has its last byte written, at once when
-     * none is waiting or one was cut mid-body. Between the decoder and Vert.x's handler: it counts decoded requests
-     * and written ends.
+     * The end of input (a client that shut its side down, or hung up) closes the connection, as Netty's default does,
+     * but after what was already written goes out. Netty closed at once, discarding answers written and not yet
+     * flushed: Vert.x flushes when a read completes, and on epoll that came before the end was read, so a request
+     * answered from memory (a cached robot, {@code /healthz}) still got its answer; on io_uring, whose read of the
+     * end can arrive with the request, none did (a black-box check, a GET then {@code shutdown(SHUT_WR)}: 0 of 20
+     * answered, epoll 20 of 20). A request still in progress (its body cut, or its answer waiting on the database)
+     * is cut off by the close as before: a FIN does not say whether the client still reads.
      */
-    static final class HalfClosed extends ChannelDuplexHandler {
-        /** Requests read whose answer has not ended yet. */
-        private int unanswered;
-        /** A request's head was read and its body has not ended: the end of input cuts it. */
-        private boolean inBody;
-        private boolean inputShut;
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof HttpRequest) {
-                unanswered++;
-                inBody = !(msg instanceof LastHttpContent);
-            } else if (msg instanceof LastHttpContent) {
-                inBody = false;
-            }
-            ctx.fireChannelRead(msg);
-        }
-
+    static final class HalfClosed extends ChannelInboundHandlerAdapter {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof ChannelInputShutdownEvent) {
-                inputShut = true;
-                if (inBody) {
-                    ctx.close(); // a request cut mid-body can never end: closed as before, its slot freed at once
-                } else if (unanswered == 0) {
-                    // After what was written: an answer written during the read that brought the end may not be
-                    // flushed yet (Vert.x flushes when the read completes; on io_uring that comes after this event).
-                    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-                }
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                 return;
             }
             ctx.fireUserEventTriggered(event);
-        }
-
-        @Override
-        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-            boolean interim = msg instanceof HttpResponse response
-                    && response.status().codeClass() == HttpStatusClass.INFORMATIONAL; // 100 Continue ends nothing
-            if (msg instanceof LastHttpContent && !interim && unanswered > 0 && --unanswered == 0 && inputShut) {
-                ctx.write(msg, promise.unvoid()).addListener(ChannelFutureListener.CLOSE);
-                return;
-            }
-            ctx.write(msg, promise);
         }
     }
 
