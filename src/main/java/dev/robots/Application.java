@@ -190,12 +190,7 @@ public final class Application {
         int[] poolSizes = poolSizes(config.dbPoolSize(), Runtime.getRuntime().availableProcessors());
         var next = new AtomicInteger();
         // A negative port asks Vert.x for one random port shared by all the servers (0 would give each its own).
-        var options = new HttpServerOptions().setHost(config.host()).setPort(config.port() == 0 ? -1 : config.port())
-                .setMaxInitialLineLength(MAX_REQUEST_LINE).setMaxHeaderSize(MAX_HEADERS)
-                .setIdleTimeout(IDLE_TIMEOUT_SECONDS).setIdleTimeoutUnit(TimeUnit.SECONDS)
-                // HTTP/1.1 only: Cloud Run speaks it to the container, and h2c would be a second protocol (its own
-                // framing, header compression, stream floods) for every limit and check here to hold on.
-                .setHttp2ClearTextEnabled(false);
+        var options = serverOptions(config.port() == 0 ? -1 : config.port());
         var services = new Services(config, database, metrics, new Guards(config, new AtomicInteger()),
                 auth, background, references, cache, repairs::wake, () -> shuttingDown, listeners);
         return vertx.deployVerticle(() -> {
@@ -210,6 +205,22 @@ public final class Application {
                                     transport, describe(poolSizes)));
                     return this;
                 });
+    }
+
+    /** What the API's servers and the metrics server share: the same limits, and one protocol. */
+    private HttpServerOptions serverOptions(int port) {
+        return new HttpServerOptions().setHost(config.host()).setPort(port)
+                .setMaxInitialLineLength(MAX_REQUEST_LINE).setMaxHeaderSize(MAX_HEADERS)
+                .setIdleTimeout(IDLE_TIMEOUT_SECONDS).setIdleTimeoutUnit(TimeUnit.SECONDS)
+                // HTTP/1.1 only: Cloud Run speaks it to the container, and h2c would be a second protocol (its own
+                // framing, header compression, stream floods) for every limit and check here to hold on.
+                .setHttp2ClearTextEnabled(false)
+                // No WebSocket is served, so no WebSocket compression is offered. Offered (Vert.x's default), it put
+                // Netty's WebSocketServerExtensionHandler in every connection's pipeline, which looks at every
+                // request and (Netty 4.2.18) closes the connection unanswered once 128 requests are pipelined
+                // ahead of their answers ("maxPipelineDepth exceeded"): 400 GETs sent in one write got no answer.
+                .setPerMessageWebSocketCompressionSupported(false)
+                .setPerFrameWebSocketCompressionSupported(false);
     }
 
     /**
@@ -250,10 +261,7 @@ public final class Application {
         metrics.mount(router);
         router.route().handler(ctx -> Problems.send(ctx, Problem.notFound(
                 "There is nothing at %s; this port serves GET /metrics only.".formatted(ctx.request().path()))));
-        var options = new HttpServerOptions().setHost(config.host()).setPort(config.metricsPort())
-                .setMaxInitialLineLength(MAX_REQUEST_LINE).setMaxHeaderSize(MAX_HEADERS)
-                .setIdleTimeout(IDLE_TIMEOUT_SECONDS).setIdleTimeoutUnit(TimeUnit.SECONDS)
-                .setHttp2ClearTextEnabled(false);
+        var options = serverOptions(config.metricsPort());
         // The same framing rules as the API's port: a scraper's proxy and this listener must not read a request
         // differently, and what the decoder refuses is a problem here too, not an empty answer.
         return Framing.install(vertx.createHttpServer(options), options, config.headTimeout(), router, "GET, HEAD",

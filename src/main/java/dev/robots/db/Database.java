@@ -18,6 +18,7 @@ import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.SocketException;
 import java.nio.channels.ClosedChannelException;
@@ -308,6 +309,10 @@ public final class Database {
     public static boolean isUnavailable(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof SocketException // ConnectException too
+                    // A Unix socket that is not there (Cloud SQL's /cloudsql not mounted yet, its proxy restarting):
+                    // Netty's epoll transport raises connect's ENOENT as a FileNotFoundException (io_uring's, as a
+                    // NativeIoException). No other file is opened on the way to the database.
+                    || t instanceof FileNotFoundException
                     || t instanceof Errors.NativeIoException
                     || t instanceof ClosedChannelException
                     || t instanceof TimeoutException

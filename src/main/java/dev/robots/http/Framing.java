@@ -75,6 +75,9 @@ public final class Framing {
     private static final AttributeKey<Runnable> BROKEN_BODY = AttributeKey.valueOf(Framing.class, "brokenBody");
     /** Set once an answer that closes its connection is on its way: no request read behind it is served. */
     private static final AttributeKey<Boolean> CLOSING = AttributeKey.valueOf(Framing.class, "closing");
+    /** What the connection itself failed with (a reset), as Vert.x hands it to the request in progress. */
+    private static final AttributeKey<Throwable> CONNECTION_FAILURE =
+            AttributeKey.valueOf(Framing.class, "connectionFailure");
 
     private Framing() {
     }
@@ -170,6 +173,30 @@ public final class Framing {
             }
             ctx.fireUserEventTriggered(event);
         }
+
+        /** Remembers the connection's failure for {@link #isConnectionFailure}, and passes it on to Vert.x. */
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.channel().attr(CONNECTION_FAILURE).set(cause);
+            ctx.fireExceptionCaught(cause);
+        }
+    }
+
+    /**
+     * Whether {@code failure} is the one the request's own connection failed with (the client reset it while its
+     * body was arriving), rather than one of the database's: both are socket errors of the same classes.
+     */
+    static boolean isConnectionFailure(HttpServerRequest request, Throwable failure) {
+        if (!(request.connection() instanceof ConnectionBase base)) {
+            return false;
+        }
+        Throwable connectionFailure = base.channel().attr(CONNECTION_FAILURE).get();
+        for (Throwable t = failure; t != null && connectionFailure != null; t = t.getCause()) {
+            if (t == connectionFailure) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

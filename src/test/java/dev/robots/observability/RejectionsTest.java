@@ -1,7 +1,9 @@
 package dev.robots.observability;
 
+import static dev.robots.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.robots.LogCapture;
 import dev.robots.RunningService;
 import dev.robots.TcpProxy;
 import dev.robots.TestDatabase;
@@ -12,7 +14,10 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -53,6 +58,36 @@ class RejectionsTest {
             // The held request finishes as any other, rather than with a connection cut mid-body.
             held.getOutputStream().write("{\"name\":\"held-1234\"}".getBytes(StandardCharsets.UTF_8));
             assertThat(statusLine(held)).isEqualTo("HTTP/1.1 201 Created");
+        }
+    }
+
+    @Test
+    void a_client_that_resets_its_connection_mid_body_is_not_the_database_unavailable() throws Exception {
+        // A reset fails the body's read with the socket's own error, of the same classes as a database connection's:
+        // it was a 503 counted under cause="database" and a "Database unavailable" warning.
+        var problems = Logger.getLogger("dev.robots.http.Problems");
+        Level level = problems.getLevel();
+        try (var service = RunningService.startOnFresh("h2"); var logs = new LogCapture(Level.FINE)) {
+            problems.setLevel(Level.FINE); // after the start, which sets the levels up
+            for (int i = 0; i < 10; i++) {
+                try (var socket = halfSentPost(service)) {
+                    // Each step once the server is at the body: a reset it is not reading for shows only when the
+                    // answer (a 408, the body never came) is written.
+                    Thread.sleep(150);
+                    socket.getOutputStream().write("{\"na".getBytes(StandardCharsets.UTF_8));
+                    socket.getOutputStream().flush();
+                    Thread.sleep(150);
+                    socket.setSoLinger(true, 0); // the close sends RST
+                }
+            }
+            // A line for the reset and one for the close that follows it.
+            eventually(Duration.ofSeconds(10), logs::lines, lines -> lines.stream()
+                    .filter(line -> line.endsWith("the client closed the connection")).count() >= 20);
+            assertThat(logs.lines()).noneMatch(line -> line.contains("Database unavailable"));
+            assertThat(rejections(service.scrape(), Rejection.DATABASE)).isZero();
+            assertThat(service.get("/healthz").statusCode()).isEqualTo(200);
+        } finally {
+            problems.setLevel(level);
         }
     }
 
