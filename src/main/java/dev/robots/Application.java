@@ -120,8 +120,9 @@ public final class Application {
         // A native transport (io_uring or epoll, IoTransport): its sockets take TCP_USER_TIMEOUT, which ends
         // connections to a database that went silent (Database.transport); it reaches Cloud Run's Cloud SQL Unix
         // socket too.
-        var transport = config.ioTransport().select();
-        Vertx vertx = metrics.newVertx(new VertxOptions(), transport);
+        var built = config.ioTransport().build(chosen -> metrics.newVertx(new VertxOptions(), chosen));
+        var transport = built.transport();
+        Vertx vertx = built.value();
         Database database = null;
         try {
             database = Database.connect(vertx, config);

@@ -18,6 +18,8 @@ import io.vertx.core.net.ClientOptionsBase;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.transport.Transport;
+import java.util.function.Function;
+import java.util.logging.Logger;
 
 /**
  * {@code IO_TRANSPORT}: how the event loops talk to the kernel, for the HTTP server and the database client alike.
@@ -34,6 +36,8 @@ import io.vertx.core.transport.Transport;
 public enum IoTransport {
     AUTO, IO_URING, EPOLL;
 
+    private static final Logger LOG = Logger.getLogger(IoTransport.class.getName());
+
     /** The value of {@code IO_TRANSPORT}: {@code auto}, {@code io_uring} or {@code epoll}. */
     public static IoTransport of(String setting) {
         return valueOf(setting.toUpperCase(java.util.Locale.ROOT));
@@ -49,6 +53,40 @@ public enum IoTransport {
             case EPOLL -> required(Transport.EPOLL);
             case AUTO -> URING.available() ? URING : Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
         };
+    }
+
+    /**
+     * Builds with {@link #select}'s transport. Under {@code auto}, io_uring whose event loops cannot be made after all
+     * gives way to epoll (or the JDK's sockets): availability is probed with one small ring, and an event loop's ring
+     * is larger. Where io_uring's memory counts against {@code RLIMIT_MEMLOCK} (Linux before 5.12, a container's
+     * default of 64 KiB), the probe passes and the loops' rings fail; the start would stop on every restart. (Vert.x
+     * makes its event loops, and so their rings, as it is built; a build that failed leaves only its blocked-thread
+     * checker's daemon timer behind.)
+     */
+    public <T> Built<T> build(Function<Transport, T> build) {
+        return build(select(), build);
+    }
+
+    <T> Built<T> build(Transport first, Function<Transport, T> build) {
+        try {
+            return new Built<>(first, build.apply(first));
+        } catch (RuntimeException refused) {
+            if (this != AUTO || !first.name().equals(URING.name())) {
+                throw refused;
+            }
+            Transport next = Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
+            Throwable reason = refused; // Netty's "failed to create a child event loop" wraps the kernel's refusal
+            while (reason.getCause() != null) {
+                reason = reason.getCause();
+            }
+            LOG.warning("io_uring passed its probe but its event loops could not be made (%s); on %s instead"
+                    .formatted(reason, next.name()));
+            return new Built<>(next, build.apply(next));
+        }
+    }
+
+    /** What {@link #build} made, and on which transport. */
+    public record Built<T>(Transport transport, T value) {
     }
 
     private static Transport required(Transport transport) {

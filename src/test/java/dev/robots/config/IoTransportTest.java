@@ -3,6 +3,8 @@ package dev.robots.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.robots.LogCapture;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.uring.IoUringChannelOption;
 import io.vertx.core.Vertx;
@@ -13,10 +15,13 @@ import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.transport.Transport;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,6 +46,63 @@ class IoTransportTest {
         assertThatThrownBy(() -> Config.from(Map.of("IO_TRANSPORT", "nio")))
                 .isInstanceOf(ConfigurationError.class)
                 .hasMessage("IO_TRANSPORT must be one of auto, io_uring, epoll, not 'nio'");
+    }
+
+    @Test
+    void auto_falls_back_to_epoll_when_io_uring_passes_its_probe_but_its_event_loops_cannot_be_made()
+            throws Exception {
+        // As on Linux before 5.12 under a 64 KiB RLIMIT_MEMLOCK: the probe's small ring is made, the loops' are not.
+        Transport refusing = new Transport() {
+            @Override
+            public String name() {
+                return "io_uring";
+            }
+
+            @Override
+            public boolean available() {
+                return true;
+            }
+
+            @Override
+            public Throwable unavailabilityCause() {
+                return null;
+            }
+
+            @Override
+            public io.vertx.core.spi.transport.Transport implementation() {
+                var real = Transport.EPOLL.implementation();
+                return (io.vertx.core.spi.transport.Transport) Proxy.newProxyInstance(getClass().getClassLoader(),
+                        new Class<?>[] {io.vertx.core.spi.transport.Transport.class}, (proxy, method, args) -> {
+                            if (method.getName().equals("ioHandlerFactory")) {
+                                return (IoHandlerFactory) executor -> {
+                                    throw new IllegalStateException("failed to create io_uring ring fd: ENOMEM");
+                                };
+                            }
+                            if (method.getName().equals("eventLoopGroup")) {
+                                // The SPI's own default, which asks this proxy for its factory (as io_uring's does).
+                                return InvocationHandler.invokeDefault(proxy, method, args);
+                            }
+                            return method.invoke(real, args);
+                        });
+            }
+        };
+        Function<Transport, Vertx> build = transport -> Vertx.builder().withTransport(transport).build();
+        try (var logs = new LogCapture()) {
+            var built = IoTransport.AUTO.build(refusing, build);
+            try {
+                assertThat(built.transport()).isSameAs(Transport.EPOLL);
+                assertThat(built.value().isNativeTransportEnabled()).isTrue();
+                assertThat(built.value().setTimer(1, id -> { })).isNotNegative(); // its event loops run
+            } finally {
+                built.value().close().await(10, TimeUnit.SECONDS);
+            }
+            assertThat(logs.lines()).singleElement().asString()
+                    .startsWith("io_uring passed its probe but its event loops could not be made")
+                    .contains("ENOMEM").endsWith("on epoll instead");
+        }
+        // Asked for by name, it is not replaced: the start stops with the kernel's refusal.
+        assertThatThrownBy(() -> IoTransport.IO_URING.build(refusing, build)).hasRootCauseMessage(
+                "failed to create io_uring ring fd: ENOMEM");
     }
 
     @Test
