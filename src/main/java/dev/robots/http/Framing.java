@@ -34,11 +34,13 @@ import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 
 /**
  * HTTP/1.1 message framing that this server and a front end (Cloud Run's, a load balancer) could not read differently:
@@ -67,6 +69,7 @@ import java.util.concurrent.TimeUnit;
  * host:port}) is a 400 problem. Vert.x Web would fail those with a bare 404 before any of the router's handlers ran.
  */
 public final class Framing {
+    private static final Logger LOG = Logger.getLogger(Framing.class.getName());
     private static final String DECODER = "httpDecoder";
     /** Vert.x's connection handler, last in an HTTP/1 pipeline. */
     private static final String VERTX_HANDLER = "handler";
@@ -75,9 +78,6 @@ public final class Framing {
     private static final AttributeKey<Runnable> BROKEN_BODY = AttributeKey.valueOf(Framing.class, "brokenBody");
     /** Set once an answer that closes its connection is on its way: no request read behind it is served. */
     private static final AttributeKey<Boolean> CLOSING = AttributeKey.valueOf(Framing.class, "closing");
-    /** What the connection itself failed with (a reset), as Vert.x hands it to the request in progress. */
-    private static final AttributeKey<Throwable> CONNECTION_FAILURE =
-            AttributeKey.valueOf(Framing.class, "connectionFailure");
 
     private Framing() {
     }
@@ -96,6 +96,10 @@ public final class Framing {
                 .connectionHandler(connection -> {
                     if (connection instanceof ConnectionBase base) {
                         listeners.accepted(base.channel());
+                        // Looked up now, while the socket has its peer, and kept by Netty: io_uring's accepted
+                        // sockets ask the kernel on first use, which after a reset answers nothing (the access log
+                        // showed "null" for the requests of a client that had reset).
+                        base.channel().remoteAddress();
                     }
                     strictDecoder(connection, options, headTimeoutNanos);
                 })
@@ -174,29 +178,24 @@ public final class Framing {
             ctx.fireUserEventTriggered(event);
         }
 
-        /** Remembers the connection's failure for {@link #isConnectionFailure}, and passes it on to Vert.x. */
+        /**
+         * The socket's own failure (a reset: "Connection reset by peer", a write to a peer gone) closes the connection,
+         * as a hang-up does: Vert.x then fails the requests in progress with {@code HttpClosedException}, which
+         * Problems takes for the client leaving. Passed on to Vert.x, the socket's error reached the request in
+         * progress as itself, the same classes as a database connection's, and was answered as the database being
+         * unavailable (a 503 counted under {@code cause="database"}, a warning); and with requests pipelined behind
+         * it, Vert.x's own handling threw (a NullPointerException on a request not yet answered, logged as a warning
+         * per connection). Anything else (a decoder's failure) goes to Vert.x as before.
+         */
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.channel().attr(CONNECTION_FAILURE).set(cause);
+            if (cause instanceof IOException) {
+                LOG.fine(() -> "Connection from %s failed: %s".formatted(ctx.channel().remoteAddress(), cause));
+                ctx.close();
+                return;
+            }
             ctx.fireExceptionCaught(cause);
         }
-    }
-
-    /**
-     * Whether {@code failure} is the one the request's own connection failed with (the client reset it while its
-     * body was arriving), rather than one of the database's: both are socket errors of the same classes.
-     */
-    static boolean isConnectionFailure(HttpServerRequest request, Throwable failure) {
-        if (!(request.connection() instanceof ConnectionBase base)) {
-            return false;
-        }
-        Throwable connectionFailure = base.channel().attr(CONNECTION_FAILURE).get();
-        for (Throwable t = failure; t != null && connectionFailure != null; t = t.getCause()) {
-            if (t == connectionFailure) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**

@@ -63,13 +63,10 @@ public final class Problems {
     }
 
     private static void handle(RoutingContext ctx) {
-        if (ctx.failure() instanceof HttpClosedException || Framing.isConnectionFailure(ctx.request(), ctx.failure())) {
+        if (ctx.failure() instanceof HttpClosedException) {
             // The client closed the connection before its request was all read: no one to answer, and no bug of
-            // ours; logged as one, every client that hung up mid-body wrote a stack trace. A reset (RST) rather
-            // than a close fails the body's read with the socket's own error ("Connection reset by peer", Netty's
-            // NativeIoException on io_uring and epoll), which was taken for the database's (the same classes): a
-            // 503 counted under robots_http_rejections_total{cause="database"} and a "Database unavailable"
-            // warning, so that clients resetting their uploads looked like a database outage on the dashboard.
+            // ours; logged as one, every client that hung up mid-body wrote a stack trace. A reset is a close too
+            // (Framing.HalfClosed).
             LOG.fine(() -> "%s %s: the client closed the connection".formatted(ctx.request().method(),
                     ctx.request().path()));
             return;

@@ -74,7 +74,8 @@ public final class AccessLog {
         String requestId = response.headers().get(RequestIds.HEADER);
         String message = method + " " + uri + " " + status;
         if (!structured) {
-            LOG.info(message + " " + response.bytesWritten() + "B " + latency + " " + remoteIp
+            LOG.info(message + " " + response.bytesWritten() + "B " + latency + " "
+                    + (remoteIp == null ? "-" : remoteIp)
                     + (requestId == null ? "" : " " + requestId));
             return;
         }
