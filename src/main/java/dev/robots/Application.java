@@ -14,6 +14,7 @@ import dev.robots.http.Heads;
 import dev.robots.http.Listeners;
 import dev.robots.http.Problem;
 import dev.robots.http.Problems;
+import dev.robots.http.RequestIds;
 import dev.robots.http.Targets;
 import dev.robots.idempotency.Idempotency;
 import dev.robots.observability.Metrics;
@@ -254,6 +255,7 @@ public final class Application {
             return Future.succeededFuture(this);
         }
         Router router = Router.router(vertx);
+        RequestIds.mount(router); // a scraper's X-Request-Id is echoed, as on the API's port
         // As on the API's port: only a canonical target reaches the route (no //metrics, /%6detrics, /x/../metrics).
         Heads.mount(router);
         router.route().order(-1).handler(Targets::check);

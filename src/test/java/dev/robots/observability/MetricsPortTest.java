@@ -33,10 +33,12 @@ class MetricsPortTest {
     @Test
     void the_metrics_port_serves_prometheus_text() {
         service.create("scraped");
-        var response = service.send(HttpRequest.newBuilder(service.metricsUri("/metrics")));
+        var response = service.send(HttpRequest.newBuilder(service.metricsUri("/metrics"))
+                .header("X-Request-Id", "scrape-42"));
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
+        assertThat(response.headers().firstValue("X-Request-Id")).hasValue("scrape-42"); // as the API's port does
         assertThat(response.body()).contains("http_server_requests_seconds_count{method=\"POST\",route=\"/v1/robots\"");
     }
 
