@@ -22,12 +22,14 @@ import dev.robots.repairs.RepairWorker;
 import dev.robots.robots.RobotCache;
 import dev.robots.robots.RobotChanges;
 import io.micrometer.core.instrument.Gauge;
+import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import java.time.Duration;
@@ -307,6 +309,11 @@ public final class Application {
         return flusher.pending();
     }
 
+    /** The event loops that accepted connections are registered on (Listeners.stopAccepting). */
+    private Iterable<EventExecutor> eventLoops() {
+        return ((VertxInternal) vertx).nettyEventLoopGroup();
+    }
+
     /**
      * Stops in order: readiness fails, the listening sockets close, the servers finish in-flight requests, background
      * tasks drain, the repair worker drains (repairs that cannot finish in time go back to the queue), the last
@@ -323,7 +330,7 @@ public final class Application {
         vertx.cancelTimer(pruneTimer);
         vertx.cancelTimer(jvmMetersTimer);
         // Accepting stops first, then the servers: see Listeners.
-        Future<Void> stopped = listeners.stopAccepting()
+        Future<Void> stopped = listeners.stopAccepting(eventLoops())
                 .transform(notAccepting -> Future.join(servers.stream()
                         .map(verticle -> verticle.server().shutdown(remaining(drainDeadline).toMillis(),
                                 TimeUnit.MILLISECONDS))
@@ -347,7 +354,8 @@ public final class Application {
                         .transform(stoppedListening -> database.close())
                         // Last: a collector's shut-down scrape still finds the metrics while the API drains.
                         .transform(closed -> metricsServer == null ? Future.<Void>succeededFuture()
-                                : metricsListeners.stopAccepting().transform(notAccepting -> metricsServer.close()))
+                                : metricsListeners.stopAccepting(eventLoops())
+                                        .transform(notAccepting -> metricsServer.close()))
                         .transform(closed -> (Future<Void>) flushed));
         try {
             // Bounded here too: each step has the deadline, but closing a pool whose connections hang on a database
