@@ -2,11 +2,13 @@ package dev.robots.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderResult;
@@ -18,6 +20,8 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -161,21 +165,64 @@ public final class Framing {
 
     /**
      * The end of input (a client that shut its side down, or hung up) closes the connection, as Netty's default does,
-     * but after what was already written goes out. Netty closed at once, discarding answers written and not yet
-     * flushed: Vert.x flushes when a read completes, and on epoll that came before the end was read, so a request
-     * answered from memory (a cached robot, {@code /healthz}) still got its answer; on io_uring, whose read of the
-     * end can arrive with the request, none did (a black-box check, a GET then {@code shutdown(SHUT_WR)}: 0 of 20
-     * answered, epoll 20 of 20). A request still in progress (its body cut, or its answer waiting on the database)
-     * is cut off by the close as before: a FIN does not say whether the client still reads.
+     * but only once every request read in full has its answer written, and after that answer goes out. A FIN says the
+     * client sends nothing more, not that it stops reading (RFC 9112 section 9.6: a client may half-close after its
+     * last request and still read the answer). Netty closed at once, discarding answers written and not yet flushed
+     * (on io_uring, whose read of the end can arrive with the request, even an answer from the read cache: a GET then
+     * {@code shutdown(SHUT_WR)} got 0 of 20 answers, epoll 20 of 20) and cutting off requests still in progress: a
+     * {@code POST} waiting on the database created its robot and its 201 was never sent, so the client could not
+     * tell whether it had. A request whose body the end cut short can never be whole, so then the connection closes
+     * at once, as before; a request whose answer never comes is bounded by the idle timeout.
      */
-    static final class HalfClosed extends ChannelInboundHandlerAdapter {
+    static final class HalfClosed extends ChannelDuplexHandler {
+        /** Requests read (their heads) whose final answers have not been written yet. */
+        private int unanswered;
+        /** A request's head was read and the end of its body not yet. */
+        private boolean midBody;
+        private boolean inputEnded;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof HttpRequest) {
+                unanswered++;
+                midBody = true;
+            }
+            if (msg instanceof LastHttpContent) {
+                midBody = false;
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            // A final answer's last part; an interim one (100 Continue) is whole too, and answers nothing.
+            boolean answered = msg instanceof LastHttpContent
+                    && !(msg instanceof HttpResponse response
+                            && response.status().codeClass() == HttpStatusClass.INFORMATIONAL);
+            ctx.write(msg, promise);
+            if (answered) {
+                unanswered = Math.max(0, unanswered - 1);
+                if (inputEnded && unanswered == 0) {
+                    closeAfterWrites(ctx);
+                }
+            }
+        }
+
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof ChannelInputShutdownEvent) {
-                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                inputEnded = true;
+                if (midBody || unanswered == 0) {
+                    closeAfterWrites(ctx);
+                }
                 return;
             }
             ctx.fireUserEventTriggered(event);
+        }
+
+        /** Flushes what was written (Vert.x flushes when a read completes, which may not come now), then closes. */
+        private static void closeAfterWrites(ChannelHandlerContext ctx) {
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
 
         /**

@@ -10,9 +10,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A client that sends its requests and then half-closes the connection (shuts down its output) gets the answers the
- * server had written by the time it read the end (here: robots answered from the read cache), then the close. On
- * io_uring none came back; epoll got them. On both transports ({@link dev.robots.config.IoTransport}).
+ * A client that sends its requests and then half-closes the connection (shuts down its output) gets an answer to each
+ * request it sent whole, then the close: answers from the read cache (on io_uring none came back, epoll got them),
+ * and answers that wait on the database (a robot created, a robot looked up), which the close used to cut off: the
+ * robot was created and its 201 never sent. A request whose body the end cut short gets no answer and the connection
+ * closes at once. On both transports ({@link dev.robots.config.IoTransport}).
  */
 class HalfCloseTest {
     private static final String GET = "GET /v1/robots/1 HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -36,6 +38,28 @@ class HalfCloseTest {
             // The answers follow each other on one line (a body has no line end), so they are counted, not parsed.
             assertThat(pipelined.text().split("HTTP/1.1 200 OK", -1)).as(pipelined.text()).hasSize(4);
             assertThat(pipelined.closed()).isTrue();
+
+            for (int i = 0; i < 10; i++) {
+                String body = "{\"name\": \"half-" + i + "\"}";
+                var created = Raw.halfClosed(port, "POST /v1/robots HTTP/1.1\r\nHost: x\r\n" + Raw.AUTH
+                        + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+                assertThat(created.statuses()).as(created.text()).containsExactly(201);
+                assertThat(created.text()).contains("\"name\":\"half-" + i + "\"");
+                assertThat(created.closed()).isTrue();
+
+                // Not cached: looked up in the database, so the answer is written after the end was read.
+                var missing = Raw.halfClosed(port, "GET /v1/robots/" + (1_000 + i) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertThat(missing.statuses()).as(missing.text()).containsExactly(404);
+                assertThat(missing.closed()).isTrue();
+            }
+            assertThat(service.get("/v1/robots/11").statusCode()).as("one robot per POST").isEqualTo(200);
+            assertThat(service.get("/v1/robots/12").statusCode()).isEqualTo(404);
+
+            var cut = Raw.halfClosed(port, "POST /v1/robots HTTP/1.1\r\nHost: x\r\n" + Raw.AUTH
+                    + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\": \"cut");
+            assertThat(cut.text()).as("a body cut short is no request").isEmpty();
+            assertThat(cut.closed()).as("closed at once, not left to the idle timeout").isTrue();
+            assertThat(service.get("/v1/robots/12").statusCode()).isEqualTo(404);
 
             var nothing = Raw.halfClosed(port, "");
             assertThat(nothing.text()).isEmpty();
