@@ -171,8 +171,9 @@ public final class Framing {
      * (on io_uring, whose read of the end can arrive with the request, even an answer from the read cache: a GET then
      * {@code shutdown(SHUT_WR)} got 0 of 20 answers, epoll 20 of 20) and cutting off requests still in progress: a
      * {@code POST} waiting on the database created its robot and its 201 was never sent, so the client could not
-     * tell whether it had. A request whose body the end cut short can never be whole, so then the connection closes
-     * at once, as before; a request whose answer never comes is bounded by the idle timeout.
+     * tell whether it had. A request whose body the end cut short can never be whole and gets no answer: the
+     * connection closes once the requests before it are answered (at once if there are none); a request the decoder
+     * refused is whole and gets its problem first. An answer that never comes is bounded by the idle timeout.
      */
     static final class HalfClosed extends ChannelDuplexHandler {
         /** Requests read (their heads) whose final answers have not been written yet. */
@@ -183,9 +184,10 @@ public final class Framing {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof HttpRequest) {
+            if (msg instanceof HttpRequest request) {
                 unanswered++;
-                midBody = true;
+                // One the decoder refused is whole as it is: it is answered (refuse) and nothing of it follows.
+                midBody = request.decoderResult().isSuccess();
             }
             if (msg instanceof LastHttpContent) {
                 midBody = false;
@@ -202,9 +204,21 @@ public final class Framing {
             ctx.write(msg, promise);
             if (answered) {
                 unanswered = Math.max(0, unanswered - 1);
-                if (inputEnded && unanswered == 0) {
+                if (inputEnded && allAnswered()) {
                     closeAfterWrites(ctx);
                 }
+            }
+        }
+
+        /**
+         * No read once the input ended: there is nothing more to read, and on epoll a read asked for then (Vert.x
+         * resumes reading when the requests queued behind a slow one are answered) closed the channel under the
+         * answers still to come: of six requests pipelined behind a POST, the last answer was lost.
+         */
+        @Override
+        public void read(ChannelHandlerContext ctx) {
+            if (!inputEnded) {
+                ctx.read();
             }
         }
 
@@ -212,12 +226,17 @@ public final class Framing {
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof ChannelInputShutdownEvent) {
                 inputEnded = true;
-                if (midBody || unanswered == 0) {
+                if (allAnswered()) {
                     closeAfterWrites(ctx);
                 }
                 return;
             }
             ctx.fireUserEventTriggered(event);
+        }
+
+        /** Every request read whole has its answer: a request whose body the end cut short never will. */
+        private boolean allAnswered() {
+            return unanswered <= (midBody ? 1 : 0);
         }
 
         /** Flushes what was written (Vert.x flushes when a read completes, which may not come now), then closes. */

@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 final class Raw {
     /** The header line that carries the write token ({@link RunningService#TOKEN}), as a raw request writes it. */
     static final String AUTH = "Authorization: Bearer " + RunningService.TOKEN + "\r\n";
+    private static final Pattern ANY_STATUS_LINE = Pattern.compile("HTTP/1\\.[01] (\\d{3}) [A-Z]");
     private static final Pattern STATUS_LINE = Pattern.compile("(?m)^HTTP/\\d\\.\\d (\\d{3}) ");
 
     /** What came back, and whether the server closed the connection. */
@@ -25,6 +26,14 @@ final class Raw {
         /** The status of every response in the answer, in order. */
         List<Integer> statuses() {
             return STATUS_LINE.matcher(text).results().map(m -> Integer.parseInt(m.group(1))).toList();
+        }
+
+        /**
+         * The status of every answer, also of answers that follow a body without a line end between them (where
+         * {@link #statuses} sees only the first).
+         */
+        List<Integer> everyStatus() {
+            return ANY_STATUS_LINE.matcher(text).results().map(m -> Integer.parseInt(m.group(1))).toList();
         }
 
         int status() {
