@@ -494,7 +494,10 @@ public final class Framing {
                     if (answer != null) {
                         answer.run();
                     } else {
-                        ctx.close();
+                        // Answered already (a route that reads no body answers at once: /healthz, a 404, a 401), but
+                        // maybe not flushed: Vert.x flushes when the read completes, and a close now discarded the
+                        // answer the access log had recorded. It goes out first.
+                        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                     }
                     return;
                 }

@@ -295,6 +295,26 @@ class FramingTest {
         }
     }
 
+    /**
+     * A route that reads no body answers at once, and the broken chunk behind the head in the same packet was found
+     * after: the close discarded the answer not yet flushed (and logged), and the client saw the connection dropped
+     * without a status. On both ports.
+     */
+    @Test
+    void an_answer_given_before_a_broken_chunk_goes_out_before_the_close() throws Exception {
+        for (String target : new String[] {"GET /healthz", "GET /nope", "POST /v1/robots", "DELETE /v1/robots/999"}) {
+            for (int i = 0; i < 5; i++) {
+                var answer = Raw.exchange(port, target + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "zz\r\n");
+                assertThat(answer.statuses()).as(target + ": " + answer.text()).hasSize(1);
+                assertThat(answer.closed()).isTrue();
+            }
+        }
+        var metrics = Raw.exchange(service.app().metricsPort(),
+                "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+        assertThat(metrics.statuses()).as(metrics.text()).hasSize(1);
+    }
+
     /** {@code head}, then {@code body} once the server has surely read the head on its own (a packet of its own). */
     private Raw.Answer headThenBody(int port, String head, String body) throws Exception {
         try (var socket = new java.net.Socket("127.0.0.1", port)) {
