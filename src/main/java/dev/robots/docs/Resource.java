@@ -13,10 +13,6 @@ import java.net.URLConnection;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.Map;
@@ -30,8 +26,6 @@ import java.util.Map;
  * @param lastModified the file's time, whole seconds (HTTP dates have no finer unit), or null when the jar has none
  */
 record Resource(Buffer body, String etag, Instant lastModified) {
-    /** Reads an HTTP date in either day form (written with {@link HttpDate}: always two digits). */
-    static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
 
     /** Thrown when the jar has no file of that name: a 404, not a bug. */
     static final class Missing extends RuntimeException {
@@ -83,14 +77,14 @@ record Resource(Buffer body, String etag, Instant lastModified) {
         if (since == null || lastModified == null) {
             return null;
         }
-        try {
-            return lastModified.isAfter(ZonedDateTime.parse(since.strip(), HTTP_DATE).toInstant())
-                    ? new Problem(412, "This file changed after If-Unmodified-Since: its Last-Modified is %s; read it "
-                            .formatted(lastModifiedHeader()) + "again and retry.", Map.of("ETag", etag))
-                    : null;
-        } catch (DateTimeParseException unreadable) {
+        Instant date = HttpDate.parse(since);
+        if (date == null) {
             return null; // ignored, as the RFC says
         }
+        return lastModified.isAfter(date)
+                ? new Problem(412, "This file changed after If-Unmodified-Since: its Last-Modified is %s; read it "
+                        .formatted(lastModifiedHeader()) + "again and retry.", Map.of("ETag", etag))
+                : null;
     }
 
     /**
@@ -114,10 +108,7 @@ record Resource(Buffer body, String etag, Instant lastModified) {
         if (since == null || lastModified == null) {
             return false;
         }
-        try {
-            return !lastModified.isAfter(ZonedDateTime.parse(since.strip(), HTTP_DATE).toInstant());
-        } catch (DateTimeParseException unreadable) {
-            return false;
-        }
+        Instant date = HttpDate.parse(since);
+        return date != null && !lastModified.isAfter(date);
     }
 }

@@ -4,7 +4,10 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -15,6 +18,16 @@ import java.util.Locale;
 public final class HttpDate {
     private static final DateTimeFormatter IMF_FIXDATE =
             DateTimeFormatter.ofPattern("EEE, dd MMM uuuu HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
+
+    /**
+     * The three forms a recipient must read (RFC 9110 section 5.6.7): IMF-fixdate ({@code RFC_1123_DATE_TIME} reads it,
+     * and a one-digit day), the obsolete RFC 850 form {@code Sunday, 06-Nov-94 08:49:37 GMT} and C's asctime form
+     * {@code Sun Nov  6 08:49:37 1994}. The day's name must be the date's.
+     */
+    private static final List<DateTimeFormatter> READABLE = List.of(
+            DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC),
+            DateTimeFormatter.ofPattern("EEEE, dd-MMM-yy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC),
+            DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss uuuu", Locale.US).withZone(ZoneOffset.UTC));
 
     private record Stamp(long second, CharSequence text) {}
 
@@ -27,6 +40,27 @@ public final class HttpDate {
     /** {@code instant} as an HTTP date, to the second. */
     public static String format(Instant instant) {
         return IMF_FIXDATE.format(instant);
+    }
+
+    /**
+     * An HTTP date in any of the forms a recipient must read, or null when it is none of them (a condition on such a
+     * date is ignored, RFC 9110 section 13.1.3). A two-digit year that would be more than 50 years ahead is the most
+     * recent past year with those digits, as section 5.6.7 asks.
+     */
+    public static Instant parse(String value) {
+        String text = value.strip();
+        for (DateTimeFormatter form : READABLE) {
+            try {
+                ZonedDateTime date = ZonedDateTime.parse(text, form);
+                if (date.isAfter(ZonedDateTime.now(ZoneOffset.UTC).plusYears(50))) {
+                    date = date.minusYears(100); // only the two-digit form reaches this far
+                }
+                return date.toInstant();
+            } catch (DateTimeParseException notThisForm) {
+                // the next form, if any
+            }
+        }
+        return null;
     }
 
     /**

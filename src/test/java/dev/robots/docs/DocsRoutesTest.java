@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -104,6 +105,18 @@ class DocsRoutesTest {
             assertThat(send("GET", path, "If-Modified-Since", earlier).statusCode()).as(path).isEqualTo(200);
             assertThat(send("GET", path, "If-None-Match", "\"other\"").statusCode()).as(path).isEqualTo(200);
             assertThat(send("GET", path, "If-Modified-Since", "yesterday").statusCode()).as(path).isEqualTo(200);
+
+            // The obsolete forms a recipient must read too (RFC 9110 section 5.6.7); they were ignored.
+            var at = ZonedDateTime.parse(modified, DateTimeFormatter.RFC_1123_DATE_TIME);
+            for (var form : List.of(DateTimeFormatter.ofPattern("EEEE, dd-MMM-yy HH:mm:ss 'GMT'", Locale.US),
+                    DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.US))) {
+                assertThat(send("GET", path, "If-Modified-Since", form.format(at)).statusCode())
+                        .as(path + " " + form.format(at)).isEqualTo(304);
+                assertThat(send("GET", path, "If-Modified-Since", form.format(at.minusDays(1))).statusCode())
+                        .as(path + " " + form.format(at.minusDays(1))).isEqualTo(200);
+                assertThat(send("GET", path, "If-Unmodified-Since", form.format(at.minusDays(1))).statusCode())
+                        .as(path + " If-Unmodified-Since " + form.format(at.minusDays(1))).isEqualTo(412);
+            }
         }
     }
 
