@@ -47,7 +47,9 @@ class RobotCacheTest {
                 JsonObject expected = new JsonObject().put("message", "Robot is " + name + ".")
                         .mergeIn(robot.toJson().put("count", 12345L));
                 String body = RobotCache.Entry.of(robot).body(12345).toString();
-                assertThat(body).isEqualTo(expected.encode());
+                // The bytes every other answer of the robot has (toBuffer, as the routes send): Jackson's UTF-8
+                // generator escapes a character outside the BMP, where encode() to a String leaves it be.
+                assertThat(body).isEqualTo(expected.toBuffer().toString());
                 assertThat(new JsonObject(body).fieldNames()).containsExactly(
                         "message", "id", "name", "count", "created_at", "repairs", "repaired_at");
             }
