@@ -110,6 +110,19 @@ public record Preconditions(boolean any, List<String> tags) {
         return new Preconditions(any, List.copyOf(tags));
     }
 
+    /**
+     * If-Match on a resource that has no entity tag (a page of a list, a repair): only {@code *} holds (the resource
+     * exists); a list of tags never matches (RFC 9110 §13.1.1), so the method is not performed and the answer is 412.
+     * Ignored, a client that meant "only if it is still what I saw" was served as if it had not asked.
+     */
+    public static void untagged(RoutingContext ctx, String what) {
+        Preconditions ifMatch = ifMatch(ctx);
+        if (ifMatch != null && !ifMatch.any()) {
+            throw new Problem(412, "%s has no ETag, so no entity tag in If-Match can match it; send If-Match: * or none."
+                    .formatted(what));
+        }
+    }
+
     /** Whether a resource that exists with {@code currentEtag} meets the condition. */
     public boolean matches(String currentEtag) {
         return any || tags.contains(currentEtag);

@@ -112,6 +112,10 @@ public final class RepairRoutes {
                 .compose(repair -> repair == null
                         ? Future.failedFuture(Problem.notFound("There is no repair with id %d.".formatted(id)))
                         : Future.succeededFuture(repair))
+                .map(repair -> {
+                    Preconditions.untagged(ctx, "A repair"); // after the 404: a repair that is not there comes first
+                    return repair;
+                })
                 .onSuccess(repair -> send(ctx, repair.toJson()))
                 .onFailure(ctx::fail);
     }
@@ -127,9 +131,13 @@ public final class RepairRoutes {
         long cursor = RobotRequests.after(ctx);
         long after = cursor == 0 ? Long.MAX_VALUE : cursor;
         repairs.robotExists(pool, robotId)
-                .compose(exists -> exists
-                        ? repairs.page(pool, robotId, after, limit + 1)
-                        : Future.failedFuture(missing(robotId)))
+                .compose(exists -> {
+                    if (!exists) {
+                        return Future.failedFuture(missing(robotId));
+                    }
+                    Preconditions.untagged(ctx, "A page of repairs");
+                    return repairs.page(pool, robotId, after, limit + 1);
+                })
                 .onSuccess(all -> {
                     List<Repair> page = all.subList(0, Math.min(limit, all.size()));
                     String next = all.size() > limit

@@ -3,6 +3,7 @@ package dev.robots.robots;
 import static dev.robots.robots.RobotsApiContract.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.robots.ApiContract;
 import dev.robots.RunningService;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
@@ -150,6 +151,34 @@ abstract class ConditionalWritesContract {
             }
             assertThat(statuses).as("round %d", round).containsExactlyInAnyOrder(200, 412);
         }
+    }
+
+    /**
+     * A page of robots, a robot's repairs and a repair have no ETag: If-Match with entity tags never holds for them
+     * (RFC 9110 §13.1.1), so they answer 412 and send nothing; {@code *} holds. It was ignored (200).
+     */
+    @Test
+    void if_match_with_tags_on_a_resource_without_an_etag_is_a_412_and_star_holds() {
+        var created = service.sendJson("POST", "/v1/robots", "{\"name\": \"untagged\"}");
+        long id = new JsonObject(created.body()).getLong("id");
+        var repair = service.send(service.request("POST", "/v1/robots/" + id + "/repair", null, null)
+                .header("Authorization", "Bearer " + RunningService.TOKEN));
+        assertThat(repair.statusCode()).as(repair.body()).isEqualTo(202);
+        String repairPath = repair.headers().firstValue("Location").orElseThrow();
+        for (String path : List.of("/v1/robots", "/v1/robots/" + id + "/repairs", repairPath)) {
+            for (String method : List.of("GET", "HEAD")) {
+                var refused = service.send(service.request(method, path, null, null).header("If-Match", "\"0\""));
+                assertThat(refused.statusCode()).as(method + " " + path).isEqualTo(412);
+                if (method.equals("GET")) {
+                    assertProblem(refused, 412);
+                    assertThat(ApiContract.get().violations(refused)).as(path).isEmpty();
+                }
+                var star = service.send(service.request(method, path, null, null).header("If-Match", "*"));
+                assertThat(star.statusCode()).as(method + " " + path + " *").isEqualTo(200);
+            }
+        }
+        var missing = service.send(service.request("GET", "/v1/repairs/999999", null, null).header("If-Match", "\"0\""));
+        assertThat(missing.statusCode()).as("a missing repair is a 404 whatever the condition").isEqualTo(404);
     }
 
     private HttpResponse<String> patch(long id, String ifMatch, String name) {
