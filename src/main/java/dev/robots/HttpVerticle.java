@@ -5,6 +5,7 @@ import dev.robots.http.Draining;
 import dev.robots.http.Framing;
 import dev.robots.http.Heads;
 import dev.robots.http.Health;
+import dev.robots.http.HttpDate;
 import dev.robots.http.Problems;
 import dev.robots.http.RequestIds;
 import dev.robots.idempotency.Idempotency;
@@ -63,6 +64,7 @@ final class HttpVerticle extends VerticleBase {
         Router router = Router.router(vertx);
         var config = services.config();
         services.metrics().measure(router);
+        HttpDate.mount(router);
         Draining.mount(router, services.shuttingDown());
         RequestIds.mount(router);
         Heads.mount(router);

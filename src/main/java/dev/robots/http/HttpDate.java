@@ -2,6 +2,7 @@ package dev.robots.http;
 
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -69,6 +70,20 @@ public final class HttpDate {
      */
     public static void put(HttpServerResponse response) {
         response.headers().set(HttpHeaders.DATE, now());
+    }
+
+    /**
+     * Dates every answer the router gives as its head is written, not as its request came in (RFC 9110 section 6.6.1:
+     * the time the message was originated): an answer given seconds after its request (a body trickled until the
+     * 408) carried the request's time, and a created robot's {@code Date} could come before its {@code created_at}.
+     * Answers given without the router (a request the decoder refused) keep the date put as they came in, at once.
+     * Mounted before the guards (whose deadline answers late), as they are: order -1, in the order of mounting.
+     */
+    public static void mount(Router router) {
+        router.route().order(-1).handler(ctx -> {
+            ctx.addHeadersEndHandler(head -> put(ctx.response()));
+            ctx.next();
+        });
     }
 
     static CharSequence now() {

@@ -38,6 +38,24 @@ class DateHeaderTest {
         assertThat(HttpDate.format(Instant.parse("2027-01-31T23:59:59.999Z"))).isEqualTo("Sun, 31 Jan 2027 23:59:59 GMT");
     }
 
+    /**
+     * An answer given seconds after its request came in (a body that never arrives, refused at the deadline) is dated
+     * when it is written: it carried the time its request arrived.
+     */
+    @Test
+    void a_late_answer_is_dated_when_it_is_written() throws Exception {
+        // 100 ms into a second: a date taken as the head arrives would be of this second, before the head was sent.
+        Thread.sleep(1_100 - System.currentTimeMillis() % 1_000);
+        Instant headSent = Instant.now();
+        var answer = Raw.exchange(port, "POST /v1/robots HTTP/1.1\r\nHost: x\r\n" + Raw.AUTH
+                + "Content-Type: application/json\r\nContent-Length: 20\r\n\r\n{");
+        var date = IMF_FIXDATE.matcher(answer.text());
+        assertThat(date.find()).as(answer.text()).isTrue();
+        assertThat(answer.status()).isBetween(400, 599);
+        Instant sent = ZonedDateTime.parse(date.group(1), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+        assertThat(sent).as(answer.text()).isAfter(headSent);
+    }
+
     @Test
     void every_kind_of_answer_carries_a_date_of_now() throws Exception {
         for (String request : new String[] {
