@@ -79,7 +79,10 @@ public final class Framing {
     private static final String VERTX_HANDLER = "handler";
     /** The longest a connection refused mid-body reads and throws away what its client still sends. */
     static final long LINGER_MS = 2_000;
+    /** The answer of the request in progress should its body turn out broken ({@link #answerBrokenBodies}). */
     private static final AttributeKey<Runnable> BROKEN_BODY = AttributeKey.valueOf(Framing.class, "brokenBody");
+    /** The body of a request read behind others not answered yet turned out broken: its 400 waits for its turn. */
+    private static final AttributeKey<Boolean> BODY_BROKEN_BEHIND = AttributeKey.valueOf(Framing.class, "brokenBehind");
     /** Set once an answer that closes its connection is on its way: no request read behind it is served. */
     private static final AttributeKey<Boolean> CLOSING = AttributeKey.valueOf(Framing.class, "closing");
 
@@ -206,6 +209,8 @@ public final class Framing {
                 unanswered = Math.max(0, unanswered - 1);
                 if (inputEnded && allAnswered()) {
                     closeAfterWrites(ctx);
+                } else if (unanswered == 0 && ctx.channel().attr(BODY_BROKEN_BEHIND).getAndSet(null) != null) {
+                    closeAfterWrites(ctx); // the request with the broken body was answered before its 400 could be
                 }
             }
         }
@@ -232,6 +237,15 @@ public final class Framing {
                 return;
             }
             ctx.fireUserEventTriggered(event);
+        }
+
+        /**
+         * The body of the last request read turned out broken: it is whole as it is (it gets a 400, not more body).
+         * The requests read and not answered yet, that one included.
+         */
+        int bodyBroken() {
+            midBody = false;
+            return unanswered;
         }
 
         /** Every request read whole has its answer: a request whose body the end cut short never will. */
@@ -316,6 +330,10 @@ public final class Framing {
                 .onComplete(written -> closeLingering(request.connection()));
     }
 
+    private static Problem brokenChunk() {
+        return Problem.badRequest("The request body is not valid HTTP/1.1 (a malformed chunk).");
+    }
+
     /**
      * A route handler, first for every request with a body: should the body turn out malformed (a chunk size that is
      * not hexadecimal, say), the request gets a 400 problem and its connection closes. Vert.x would fail the whole
@@ -324,10 +342,14 @@ public final class Framing {
      */
     public static void answerBrokenBodies(RoutingContext ctx) {
         if (Problems.bodyPending(ctx.request()) && ctx.request().connection() instanceof ConnectionBase base) {
+            if (base.channel().attr(BODY_BROKEN_BEHIND).getAndSet(null) != null) {
+                // Found broken while the requests ahead of this one were answered: this is the one.
+                Problems.send(ctx, brokenChunk());
+                return;
+            }
             Context context = Vertx.currentContext();
             var pending = base.channel().attr(BROKEN_BODY);
-            pending.set(() -> context.runOnContext(later -> Problems.send(ctx,
-                    Problem.badRequest("The request body is not valid HTTP/1.1 (a malformed chunk)."))));
+            pending.set(() -> context.runOnContext(later -> Problems.send(ctx, brokenChunk())));
             ctx.addEndHandler(ended -> pending.set(null));
         }
         ctx.next();
@@ -487,20 +509,34 @@ public final class Framing {
                 }
                 if (decoded instanceof HttpContent content && !(content instanceof HttpMessage)
                         && content.decoderResult().isFailure()) {
-                    // The decoder reads nothing more from this connection; answer the request, then close it.
+                    // The decoder reads nothing more from this connection: the request whose body this is, the last
+                    // one read, is answered (a 400) once those ahead of it are, then the connection closes.
                     out.remove(i);
                     content.release();
-                    Runnable answer = ctx.channel().attr(BROKEN_BODY).getAndSet(null);
-                    if (answer != null) {
-                        answer.run();
-                    } else {
-                        // Answered already (a route that reads no body answers at once: /healthz, a 404, a 401), but
-                        // maybe not flushed: Vert.x flushes when the read completes, and a close now discarded the
-                        // answer the access log had recorded. It goes out first.
-                        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-                    }
+                    brokenBody(ctx);
                     return;
                 }
+            }
+        }
+
+        /**
+         * The body of the last request read is broken. Which answer that calls for depends on the requests not yet
+         * answered on the connection ({@link HalfClosed} counts them): none, and this one was answered already (a
+         * route that reads no body answers at once: /healthz, a 404, a 401), maybe not flushed, so it goes out, then
+         * the close (a close at once discarded it, while the access log recorded it); this one only, in progress, and
+         * it gets its 400 now; others ahead of it, and it gets its 400 when Vert.x hands it over, after theirs (the
+         * 400 went to the request in progress ahead of it, a POST whose robot was created and whose 201 never came).
+         */
+        private static void brokenBody(ChannelHandlerContext ctx) {
+            HalfClosed answers = ctx.pipeline().get(HalfClosed.class);
+            int unanswered = answers == null ? 1 : answers.bodyBroken();
+            Runnable answer = ctx.channel().attr(BROKEN_BODY).getAndSet(null);
+            if (unanswered == 0) {
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            } else if (unanswered == 1 && answer != null) {
+                answer.run();
+            } else {
+                ctx.channel().attr(BODY_BROKEN_BEHIND).set(Boolean.TRUE);
             }
         }
 

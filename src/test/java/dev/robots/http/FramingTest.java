@@ -315,6 +315,40 @@ class FramingTest {
         assertThat(metrics.statuses()).as(metrics.text()).hasSize(1);
     }
 
+    /**
+     * A broken chunk belongs to the request whose body it is: one pipelined behind a request that waits on the
+     * database gets its 400 after that request's answer. The 400 went to the request ahead (a POST whose robot was
+     * created, its 201 never sent), or the connection closed under that request's answer. Half-closed too: the broken
+     * request is answered, not taken for one the end cut short.
+     */
+    @Test
+    void a_broken_chunk_is_answered_on_its_own_request_after_those_ahead_of_it() throws Exception {
+        String broken = "POST /v1/robots HTTP/1.1\r\nHost: x\r\n" + AUTH
+                + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+        String body = "{\"name\": \"ahead\"}";
+        String post = "POST /v1/robots HTTP/1.1\r\nHost: x\r\n" + AUTH + "Content-Type: application/json\r\n"
+                + "Content-Length: " + body.length() + "\r\n\r\n" + body;
+        int before = robots();
+        for (int i = 0; i < 3; i++) {
+            var list = Raw.exchange(port, "GET /v1/robots?limit=2 HTTP/1.1\r\nHost: x\r\n\r\n" + broken);
+            assertThat(list.everyStatus()).as(list.text()).containsExactly(200, 400);
+            assertThat(list.text()).contains("malformed chunk");
+
+            var created = Raw.exchange(port, post + broken);
+            assertThat(created.everyStatus()).as(created.text()).containsExactly(201, 400);
+
+            var halfClosed = Raw.halfClosed(port, broken);
+            assertThat(halfClosed.everyStatus()).as(halfClosed.text()).containsExactly(400);
+            assertThat(halfClosed.closed()).isTrue();
+        }
+        assertThat(robots()).as("one robot per POST answered 201").isEqualTo(before + 3);
+    }
+
+    private int robots() {
+        return new io.vertx.core.json.JsonObject(service.get("/v1/robots?limit=500").body()).getJsonArray("robots")
+                .size();
+    }
+
     /** {@code head}, then {@code body} once the server has surely read the head on its own (a packet of its own). */
     private Raw.Answer headThenBody(int port, String head, String body) throws Exception {
         try (var socket = new java.net.Socket("127.0.0.1", port)) {
