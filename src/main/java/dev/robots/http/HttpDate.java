@@ -4,12 +4,16 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.time.format.TextStyle;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * HTTP dates, in the one form a sender may use (IMF-fixdate, RFC 9110 section 5.6.7): {@code Tue, 01 Dec 2026
@@ -27,8 +31,14 @@ public final class HttpDate {
      */
     private static final List<DateTimeFormatter> READABLE = List.of(
             DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC),
-            DateTimeFormatter.ofPattern("EEEE, dd-MMM-yy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC),
             DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss uuuu", Locale.US).withZone(ZoneOffset.UTC));
+    /**
+     * RFC 850's form, its day's name apart: the name is checked against the date once the century is known (a
+     * formatter checks it against 20yy, so "Sunday, 06-Nov-94" was no date at all).
+     */
+    private static final Pattern RFC_850 = Pattern.compile("([A-Z][a-z]+day), (\\d{2}-[A-Z][a-z]{2}-\\d{2} "
+            + "\\d{2}:\\d{2}:\\d{2}) GMT");
+    private static final DateTimeFormatter RFC_850_DATE = DateTimeFormatter.ofPattern("dd-MMM-yy HH:mm:ss", Locale.US);
 
     private record Stamp(long second, CharSequence text) {}
 
@@ -52,16 +62,25 @@ public final class HttpDate {
         String text = value.strip();
         for (DateTimeFormatter form : READABLE) {
             try {
-                ZonedDateTime date = ZonedDateTime.parse(text, form);
-                if (date.isAfter(ZonedDateTime.now(ZoneOffset.UTC).plusYears(50))) {
-                    date = date.minusYears(100); // only the two-digit form reaches this far
-                }
-                return date.toInstant();
+                return ZonedDateTime.parse(text, form).toInstant();
             } catch (DateTimeParseException notThisForm) {
-                // the next form, if any
+                // the next form
             }
         }
-        return null;
+        Matcher rfc850 = RFC_850.matcher(text);
+        if (!rfc850.matches()) {
+            return null;
+        }
+        try {
+            LocalDateTime date = LocalDateTime.parse(rfc850.group(2), RFC_850_DATE); // 20yy
+            if (date.isAfter(LocalDateTime.now(ZoneOffset.UTC).plusYears(50))) {
+                date = date.minusYears(100);
+            }
+            boolean named = date.getDayOfWeek().getDisplayName(TextStyle.FULL, Locale.US).equals(rfc850.group(1));
+            return named ? date.toInstant(ZoneOffset.UTC) : null;
+        } catch (DateTimeParseException notADate) {
+            return null;
+        }
     }
 
     /**

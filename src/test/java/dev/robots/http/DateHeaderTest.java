@@ -33,6 +33,20 @@ class DateHeaderTest {
     }
 
     @Test
+    void the_three_forms_of_an_http_date_are_read_and_only_a_two_digit_year_moves_back_a_century() {
+        var at = Instant.parse("2026-12-02T08:49:37Z");
+        assertThat(HttpDate.parse("Wed, 02 Dec 2026 08:49:37 GMT")).isEqualTo(at);
+        assertThat(HttpDate.parse("Wednesday, 02-Dec-26 08:49:37 GMT")).isEqualTo(at);
+        assertThat(HttpDate.parse("Wed Dec  2 08:49:37 2026")).isEqualTo(at);
+        assertThat(HttpDate.parse("Sunday, 06-Nov-94 08:49:37 GMT")).isEqualTo(Instant.parse("1994-11-06T08:49:37Z"));
+        // Far ahead in four digits is far ahead: it was taken for the century before.
+        assertThat(HttpDate.parse("Thu, 02 Dec 2100 00:00:00 GMT")).isEqualTo(Instant.parse("2100-12-02T00:00:00Z"));
+        assertThat(HttpDate.parse("Thu Dec  2 00:00:00 2100")).isEqualTo(Instant.parse("2100-12-02T00:00:00Z"));
+        assertThat(HttpDate.parse("Tue, 02 Dec 2026 08:49:37 GMT")).as("the wrong day's name").isNull();
+        assertThat(HttpDate.parse("yesterday")).isNull();
+    }
+
+    @Test
     void an_http_date_has_a_two_digit_day() {
         assertThat(HttpDate.format(Instant.parse("2026-12-01T06:03:09Z"))).isEqualTo("Tue, 01 Dec 2026 06:03:09 GMT");
         assertThat(HttpDate.format(Instant.parse("2027-01-31T23:59:59.999Z"))).isEqualTo("Sun, 31 Jan 2027 23:59:59 GMT");
