@@ -254,7 +254,7 @@ public final class Framing {
         }
 
         /** Flushes what was written (Vert.x flushes when a read completes, which may not come now), then closes. */
-        private static void closeAfterWrites(ChannelHandlerContext ctx) {
+        static void closeAfterWrites(ChannelHandlerContext ctx) {
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
 
@@ -532,7 +532,7 @@ public final class Framing {
             int unanswered = answers == null ? 1 : answers.bodyBroken();
             Runnable answer = ctx.channel().attr(BROKEN_BODY).getAndSet(null);
             if (unanswered == 0) {
-                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                HalfClosed.closeAfterWrites(ctx);
             } else if (unanswered == 1 && answer != null) {
                 answer.run();
             } else {

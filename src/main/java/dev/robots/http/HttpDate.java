@@ -25,9 +25,9 @@ public final class HttpDate {
             DateTimeFormatter.ofPattern("EEE, dd MMM uuuu HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
 
     /**
-     * The three forms a recipient must read (RFC 9110 section 5.6.7): IMF-fixdate ({@code RFC_1123_DATE_TIME} reads it,
-     * and a one-digit day), the obsolete RFC 850 form {@code Sunday, 06-Nov-94 08:49:37 GMT} and C's asctime form
-     * {@code Sun Nov  6 08:49:37 1994}. The day's name must be the date's.
+     * Two of the three forms a recipient must read (RFC 9110 section 5.6.7): IMF-fixdate ({@code RFC_1123_DATE_TIME}
+     * reads it, and a one-digit day) and C's asctime form {@code Sun Nov  6 08:49:37 1994}; the day's name must be
+     * the date's. The third, RFC 850's, below.
      */
     private static final List<DateTimeFormatter> READABLE = List.of(
             DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC),

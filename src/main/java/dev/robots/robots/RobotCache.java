@@ -55,6 +55,7 @@ public final class RobotCache {
 
     /** A robot's answer without its count: the bytes before and after the count's digits. */
     static final class Entry {
+        private static final HexFormat UPPER_HEX = HexFormat.of().withUpperCase();
         private static final VarHandle COUNT;
 
         static {
@@ -103,12 +104,12 @@ public final class RobotCache {
          * answer wrote an emoji as raw UTF-8 where the create, the list and the repair wrote it escaped (a black-box
          * finding: one robot, two spellings).
          */
-        static String quoted(String value) {
+        private static String quoted(String value) {
             char[] quoted = JsonStringEncoder.getInstance().quoteAsString(value);
             var json = new StringBuilder(quoted.length + 2).append('"');
             for (char c : quoted) {
                 if (Character.isSurrogate(c)) {
-                    json.append("\\u").append(HexFormat.of().withUpperCase().toHexDigits(c));
+                    json.append("\\u").append(UPPER_HEX.toHexDigits(c));
                 } else {
                     json.append(c);
                 }
