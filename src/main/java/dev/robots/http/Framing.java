@@ -296,7 +296,8 @@ public final class Framing {
         } else {
             var problem = Problem.badRequest("The request target must be a path (/v1/robots); only OPTIONS takes *,"
                     + " and no method here takes host:port.");
-            response.setStatusCode(problem.status()).putHeader("Content-Type", Problems.CONTENT_TYPE)
+            response.setStatusCode(problem.status()).setStatusMessage(problem.title())
+                    .putHeader("Content-Type", Problems.CONTENT_TYPE)
                     .end(Problems.json(problem, null));
         }
         if (withBody) {
@@ -323,7 +324,7 @@ public final class Framing {
             detail = "The request is not valid HTTP/1.1.";
         }
         var problem = new Problem(status, detail);
-        request.response().setStatusCode(status)
+        request.response().setStatusCode(status).setStatusMessage(problem.title())
                 .putHeader("Content-Type", Problems.CONTENT_TYPE)
                 .putHeader("Connection", "close")
                 .end(Problems.json(problem, null))

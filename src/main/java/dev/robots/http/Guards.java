@@ -6,6 +6,8 @@ import dev.robots.observability.Rejection;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.HostAndPort;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.CorsHandler;
@@ -68,13 +70,54 @@ public final class Guards {
         router.route().order(-1).handler(this::deadline);
         router.route().order(-1).handler(Framing::closeAfterUnreadBody);
         if (!config.corsOrigins().isEmpty()) {
-            router.route().order(-1).handler(CorsHandler.create()
+            CorsHandler cors = CorsHandler.create()
                     .addOrigins(config.corsOrigins())
                     .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PATCH, HttpMethod.DELETE))
                     .allowedHeaders(CORS_REQUEST_HEADERS)
                     .exposedHeaders(CORS_RESPONSE_HEADERS)
-                    .maxAgeSeconds(600));
+                    .maxAgeSeconds(600);
+            router.route().order(-1).handler(ctx -> {
+                if (sameOrigin(ctx.request())) {
+                    ctx.next();
+                } else {
+                    cors.handle(ctx);
+                }
+            });
         }
+    }
+
+    /**
+     * Whether the request comes from a page of this service itself: its {@code Origin} names the host and port the
+     * request was sent to ({@code Host}, or an absolute-form target's authority, both checked by {@link Targets}).
+     * Browsers send {@code Origin} with a page's own POST, PATCH and DELETE, so the writes of {@code /docs}' "try it
+     * out" got the 403 meant for other origins. The scheme is not compared: behind Cloud Run's front end a request
+     * arrives over HTTP from a page served over HTTPS. Passing a request on here grants nothing a listed origin gets:
+     * it carries no {@code Access-Control-Allow-Origin}, so a browser that took it for cross-origin keeps the answer
+     * from its page, and a preflight (never sent for a page's own origin) gets no CORS answer.
+     */
+    static boolean sameOrigin(HttpServerRequest request) {
+        String origin = request.getHeader(HttpHeaders.ORIGIN);
+        HostAndPort authority = request.authority();
+        int scheme = origin == null ? -1 : origin.indexOf("://");
+        if (scheme < 0 || authority == null) {
+            return false;
+        }
+        String host = origin.substring(scheme + 3);
+        int port = -1;
+        int colon = host.lastIndexOf(':');
+        if (colon > host.lastIndexOf(']')) {
+            String digits = host.substring(colon + 1);
+            if (digits.isEmpty() || digits.length() > 5 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                return false;
+            }
+            port = Integer.parseInt(digits);
+            host = host.substring(0, colon);
+        }
+        return port == authority.port() && unbracketed(host).equalsIgnoreCase(unbracketed(authority.host()));
+    }
+
+    private static String unbracketed(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
 
     /**

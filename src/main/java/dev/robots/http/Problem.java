@@ -33,8 +33,18 @@ public final class Problem extends RuntimeException {
         return status;
     }
 
+    /**
+     * The status's reason phrase as RFC 9110 names it, which is also the status line's (Problems): Netty's phrases
+     * are RFC 2616's for 413, 414 and 422, and Vert.x's CORS handler put "CORS Rejected - Invalid origin" in the status
+     * line of a 403 whose title said Forbidden.
+     */
     public String title() {
-        return HttpResponseStatus.valueOf(status).reasonPhrase();
+        return switch (status) {
+            case 413 -> "Content Too Large";
+            case 414 -> "URI Too Long";
+            case 422 -> "Unprocessable Content";
+            default -> HttpResponseStatus.valueOf(status).reasonPhrase();
+        };
     }
 
     public String detail() {

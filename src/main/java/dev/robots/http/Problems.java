@@ -223,7 +223,8 @@ public final class Problems {
             return;
         }
         problem.headers().forEach(response::putHeader);
-        response.setStatusCode(problem.status()).putHeader("Content-Type", CONTENT_TYPE);
+        response.setStatusCode(problem.status()).setStatusMessage(problem.title())
+                .putHeader("Content-Type", CONTENT_TYPE);
         var request = ctx.request();
         if (!bodyUnread(ctx)) {
             response.end(json(problem, request.path()));

@@ -145,8 +145,9 @@ public final class AccessLog {
 
     /**
      * {@code uri} with the values of query parameters that usually hold a secret replaced by {@code REDACTED}. The
-     * parameters are split where the query parser splits them, at {@code &} and at {@code ;} (Netty's decoder reads
-     * {@code limit=1;after=2} as two): split at {@code &} only, {@code ?limit=5;token=...} kept its token.
+     * parameters are split at {@code &} and at {@code ;}: this service reads {@code &} alone (RobotRequests), but the
+     * client or a framework in front may have meant {@code ;} as a separator too (split at {@code &} only,
+     * {@code ?limit=5;token=...} kept its token), and redacting one value too many costs nothing.
      */
     static String redact(String uri) {
         int query = uri.indexOf('?');

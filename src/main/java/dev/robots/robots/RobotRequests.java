@@ -147,10 +147,13 @@ public final class RobotRequests {
     /**
      * The values of the query parameter spelled exactly {@code name}. Vert.x's parameters are a case-insensitive map,
      * so {@code ?LIMIT=1} paged by one and {@code ?Limit=1&limit=2} was refused as limit given twice, where a query's
-     * names are case-sensitive (RFC 3986 6.2.2.1) and a name this API does not know is ignored.
+     * names are case-sensitive (RFC 3986 6.2.2.1) and a name this API does not know is ignored. Parameters are
+     * separated by {@code &} alone, as browsers, proxies and caches read a query (WHATWG URL): Netty's default also
+     * split at {@code ;}, so {@code ?limit=2;after=3} paged from 3 where they saw one parameter, limit, with a value a
+     * page size cannot have (a cache keyed on the parameters it knows would serve one page for another).
      */
     private static List<String> queryParam(RoutingContext ctx, String name) {
-        var params = ctx.queryParams();
+        var params = ctx.request().params(true);
         if (params.isEmpty()) {
             return List.of();
         }

@@ -65,6 +65,39 @@ class CorsTest {
         }
     }
 
+    /**
+     * A page of the service itself (/docs' "try it out") sends Origin with its POST, PATCH and DELETE: its own origin
+     * (the host and port it sent the request to, whatever the scheme: a front end may have taken HTTPS off) is not
+     * another origin. It got the 403 meant for other origins, in a status line that said "CORS Rejected - Invalid
+     * origin" under a problem titled Forbidden.
+     */
+    @Test
+    void the_service_own_pages_may_write_and_other_hosts_or_ports_may_not() throws Exception {
+        try (var service = RunningService.startOnFresh("h2", Map.of("CORS_ORIGINS", "https://app.example.com"))) {
+            int port = service.app().port();
+            for (String own : new String[] {"http://127.0.0.1:" + port, "https://127.0.0.1:" + port}) {
+                var create = service.send(service.request("POST", "/v1/robots", "application/json",
+                                "{\"name\": \"R2-D2\"}")
+                        .header("Origin", own)
+                        .header("Authorization", "Bearer " + RunningService.TOKEN));
+                assertThat(create.statusCode()).as(own).isEqualTo(201);
+                // Passed on, not allowed as a listed origin: nothing a page of another origin could use.
+                assertThat(create.headers().firstValue("Access-Control-Allow-Origin")).as(own).isEmpty();
+                assertThat(getFrom(service, own).statusCode()).as(own).isEqualTo(200);
+            }
+            for (String other : new String[] {"http://localhost:" + port, "http://127.0.0.1:" + (port + 1),
+                    "http://127.0.0.1", "http://127.0.0.1:" + port + "0", "http://127.0.0.1:+" + port,
+                    "http://127.0.0.1:" + port + "/", "127.0.0.1:" + port, "null"}) {
+                assertThat(getFrom(service, other).statusCode()).as(other).isEqualTo(403);
+            }
+            var refused = Raw.exchange(port, "GET /v1/robots HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://localhost:%d\r\nConnection: close\r\n\r\n".formatted(port, port));
+            assertThat(refused.text()).startsWith("HTTP/1.1 403 Forbidden\r\n");
+            // The Host header is what the request was sent to: one that names the Origin's host is that origin's.
+            var rebound = Raw.exchange(port, "GET /v1/robots HTTP/1.1\r\nHost: localhost:%d\r\nOrigin: http://localhost:%d\r\nConnection: close\r\n\r\n".formatted(port, port));
+            assertThat(rebound.status()).isEqualTo(200);
+        }
+    }
+
     @Test
     void without_CORS_ORIGINS_no_origin_is_allowed() throws Exception {
         try (var service = RunningService.startOnFresh("h2")) {

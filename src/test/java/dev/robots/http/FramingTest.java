@@ -42,6 +42,20 @@ class FramingTest {
         return answer;
     }
 
+    /**
+     * Status lines and problem titles use RFC 9110's names: Netty's are RFC 2616's for 413 and 414 ("Request Entity
+     * Too Large", "Request-URI Too Long"), and both the codec's refusal and the router's problem carried them.
+     */
+    @Test
+    void status_lines_and_titles_use_the_names_of_rfc_9110() throws Exception {
+        var longLine = refused("GET /" + "m".repeat(5_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414);
+        assertThat(longLine.text()).startsWith("HTTP/1.1 414 URI Too Long\r\n").contains("\"title\":\"URI Too Long\"");
+        var large = refused("POST /v1/robots HTTP/1.1\r\nHost: x\r\n" + AUTH + "Content-Type: application/json\r\n"
+                + "Content-Length: 20000\r\n\r\n{", 413);
+        assertThat(large.text()).startsWith("HTTP/1.1 413 Content Too Large\r\n")
+                .contains("\"title\":\"Content Too Large\"");
+    }
+
     @Test
     void content_length_with_transfer_encoding_is_a_400_and_the_request_hidden_in_its_body_is_not_answered()
             throws Exception {

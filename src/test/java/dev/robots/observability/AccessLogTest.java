@@ -38,28 +38,22 @@ class AccessLogTest {
     }
 
     /**
-     * The query parser splits parameters at {@code ;} as at {@code &} ({@code limit=1;after=ID} pages), so the access
-     * log redacts what follows a {@code ;} too: it split at {@code &} only, and {@code ?limit=5;token=...} was logged
-     * with its token.
+     * A client or a framework in front may mean {@code ;} as a parameter separator (Netty's decoder did; this service
+     * reads {@code &} alone), so the access log redacts what follows a {@code ;} too: it split at {@code &} only, and
+     * {@code ?x=5;token=...} was logged with its token.
      */
     @Test
-    void a_secret_after_a_semicolon_is_redacted_as_the_parser_reads_it() throws Exception {
+    void a_secret_after_a_semicolon_is_redacted() throws Exception {
         try (var logs = new LogCapture(Level.INFO);
                 var service = RunningService.startOnFresh("h2", Map.of("ACCESS_LOG", "true"))) {
-            long first = service.create("R2-D2");
-            long second = service.create("C-3PO");
-            // The parser takes "after" after a semicolon: the page starts past the first robot.
-            var paged = service.get("/v1/robots?limit=1;after=" + first);
-            assertThat(paged.statusCode()).isEqualTo(200);
-            assertThat(paged.body()).contains("\"id\":" + second).doesNotContain("\"id\":" + first + ",");
-            assertThat(service.get("/v1/robots?limit=5;token=s3cret-after-a-semicolon;access_token=s3cret-two")
+            assertThat(service.get("/v1/robots?x=5;token=s3cret-after-a-semicolon;access_token=s3cret-two")
                     .statusCode()).isEqualTo(200);
 
             // An entry is logged once its response is written, which the client may read first.
             var access = Eventually.eventually(Duration.ofSeconds(5),
                     () -> logs.lines().stream().filter(line -> line.contains("GET /v1/robots?")).toList(),
                     lines -> lines.stream().anyMatch(line -> line.startsWith(
-                            "GET /v1/robots?limit=5;token=REDACTED;access_token=REDACTED 200")));
+                            "GET /v1/robots?x=5;token=REDACTED;access_token=REDACTED 200")));
             assertThat(access).noneMatch(line -> line.contains("s3cret"));
         }
     }

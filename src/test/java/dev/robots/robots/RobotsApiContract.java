@@ -136,6 +136,24 @@ abstract class RobotsApiContract {
     }
 
     /**
+     * Parameters are separated by {@code &} alone, as browsers, caches and proxies read a query: Netty's decoder also
+     * split at {@code ;}, so {@code ?limit=1;after=ID} paged from ID where everyone else saw one parameter, limit,
+     * with a value no page size has.
+     */
+    @Test
+    void a_semicolon_does_not_separate_query_parameters() {
+        long first = service.create("semi-one");
+        service.create("semi-two");
+        var semicolon = service.get("/v1/robots?limit=1;after=" + first);
+        assertProblem(semicolon, 400);
+        assertThat(new JsonObject(semicolon.body()).getString("detail")).contains("'1;after=" + first + "'");
+        var unknown = service.get("/v1/robots?limit=1&x=1;after=" + first);
+        assertThat(unknown.statusCode()).isEqualTo(200);
+        assertThat(new JsonObject(unknown.body()).getJsonArray("robots").getJsonObject(0).getLong("id"))
+                .isLessThanOrEqualTo(first);
+    }
+
+    /**
      * A body that starts with a byte order mark (some editors and Windows tools write one) is a 400 that names it:
      * it was "The body is not valid JSON (line 1, column 1).", of JSON that is fine after the mark. Nothing is stored.
      */
