@@ -45,6 +45,15 @@ public final class Logging {
      * redacts ({@code ?access_token=...}). It logs nothing else below errors, so it never gets a level below debug.
      */
     private static final Logger ROUTER = Logger.getLogger("io.vertx.ext.web.impl.RouterImpl");
+    /**
+     * Vert.x Web's routing context logs every failed request at debug, as "RoutingContext failure (500)" whatever
+     * its status, with the exception's message: our problems' details, which quote what the client sent (an
+     * Idempotency-Key, an If-Match). It never gets a level below info: a failure on our side is logged with its request
+     * id (Problems), a client's mistake is its answer.
+     */
+    private static final Logger FAILURES = Logger.getLogger("io.vertx.ext.web.RoutingContext");
+    /** The least each of these loggers is held to, whatever LOG_LEVEL says. */
+    private static final Map<Logger, Level> FLOORS = Map.of(ROUTER, Level.FINE, FAILURES, Level.INFO);
 
     /**
      * The loggers given a level by {@code LOG_LEVEL}, held here: java.util.logging keeps loggers only weakly, and one
@@ -99,15 +108,17 @@ public final class Logging {
      * router stays at debug at most, whatever the levels: its trace lines quote secrets.
      */
     public static void levels(Map<String, Level> levels) {
-        ROUTER.setLevel(null);
+        FLOORS.keySet().forEach(logger -> logger.setLevel(null));
         levels.forEach((name, level) -> {
             Logger logger = Logger.getLogger(name);
             logger.setLevel(level);
             CONFIGURED.add(logger);
         });
-        if (effectiveLevel(ROUTER).intValue() < Level.FINE.intValue()) {
-            ROUTER.setLevel(Level.FINE);
-        }
+        FLOORS.forEach((logger, floor) -> {
+            if (effectiveLevel(logger).intValue() < floor.intValue()) {
+                logger.setLevel(floor);
+            }
+        });
     }
 
     /** The level a logger logs at: its own, or its nearest ancestor's. */
