@@ -3,11 +3,12 @@ package dev.robots;
 import dev.robots.config.Config;
 import dev.robots.config.ConfigurationError;
 import dev.robots.observability.Logging;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-/** Reads the configuration, starts the service, and stops it gracefully on SIGTERM or SIGINT. */
+/** Reads the configuration, starts the service, and stops it gracefully on SIGTERM, SIGINT or SIGHUP. */
 public final class Main {
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
 
@@ -25,9 +26,13 @@ public final class Main {
         // Our own handlers instead of shutdown hooks: the JVM would exit with 143 after hooks, and a graceful stop
         // that wrote every count is a success (0). Installed first, so that a signal during the start still leads
         // to an orderly stop once it is done.
+        // SIGHUP too (a terminal that closed, or a `kill -HUP` meant as "reload": there is nothing to reload): the
+        // JVM's own handling exited 129 without the last flush, and the references counted since the one before
+        // were lost.
         var signalled = new CompletableFuture<String>();
-        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> signalled.complete("SIGTERM"));
-        sun.misc.Signal.handle(new sun.misc.Signal("INT"), signal -> signalled.complete("SIGINT"));
+        for (String name : List.of("TERM", "INT", "HUP")) {
+            sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> signalled.complete("SIG" + name));
+        }
         Application app;
         try {
             Config config = Config.fromEnvironment();

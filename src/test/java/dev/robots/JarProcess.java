@@ -103,6 +103,18 @@ public final class JarProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Sends the signal {@code name} ({@code HUP}, {@code INT}) with kill(1) and waits for the exit; the exit status. */
+    public int signal(String name, Duration within) throws Exception {
+        int sent = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
+        if (sent != 0) {
+            throw new AssertionError("kill -%s failed: %d".formatted(name, sent));
+        }
+        if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("still running %s after SIG%s".formatted(within, name));
+        }
+        return process.exitValue();
+    }
+
     /** Everything the process wrote so far, standard output and error together. */
     public List<String> output() throws IOException {
         return Files.readAllLines(log);
