@@ -40,12 +40,10 @@ public final class Main {
             app = Application.start(config);
         } catch (ConfigurationError e) {
             // The operator's to fix, and the line says what: a stack trace would only bury it.
-            LOG.severe("Could not start: " + e.getMessage());
-            exit(1);
+            fatal("Could not start: " + e.getMessage(), null);
             return;
         } catch (RuntimeException e) {
-            LOG.log(Level.SEVERE, "Could not start: " + e.getMessage(), e);
-            exit(1);
+            fatal("Could not start: " + e.getMessage(), e);
             return;
         }
         LOG.info("Received " + signalled.join());
@@ -53,12 +51,22 @@ public final class Main {
             app.stop();
             exit(0);
         } catch (Application.Unfinished e) {
-            LOG.severe(e.getMessage());
-            exit(1);
+            fatal(e.getMessage(), null);
         } catch (RuntimeException e) {
-            LOG.log(Level.SEVERE, "Shutdown did not complete: " + e.getMessage(), e);
-            exit(1);
+            fatal("Shutdown did not complete: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Says why the process exits 1, and exits. The line is written whatever LOG_LEVEL says: under {@code off} a
+     * start that failed on the database exited 1 without a word, and a crash-looping instance said nothing at all.
+     */
+    private static void fatal(String message, Throwable cause) {
+        if (!LOG.isLoggable(Level.SEVERE)) {
+            LOG.setLevel(Level.SEVERE);
+        }
+        LOG.log(Level.SEVERE, message, cause);
+        exit(1);
     }
 
     private static void exit(int status) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** LOG_LEVEL reaches the packaged service's loggers: quieter for all, louder for the one asked about. */
@@ -22,6 +23,22 @@ class LogLevelIT {
                     .anyMatch(line -> line.contains("No schema history to read"))
                     // INFO, from dev.robots.Main: hidden, as the root is at warn
                     .noneMatch(line -> line.contains("Received SIGTERM"));
+        }
+    }
+
+    /**
+     * Why the process exits 1 is written whatever LOG_LEVEL says: under {@code off}, a start that failed on the
+     * database (one that does not exist) exited 1 with no output at all.
+     */
+    @Test
+    void a_failed_start_says_why_even_with_logging_off() throws Exception {
+        var admin = java.net.URI.create(TestDatabase.ADMIN_URL);
+        try (var jar = JarProcess.launch(Map.of("LOG_LEVEL", "off", "DATABASE_URL",
+                "postgresql://postgres@%s:%d/robots_no_such_database".formatted(admin.getHost(), admin.getPort())))) {
+            assertThat(jar.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(jar.process().exitValue()).isEqualTo(1);
+            assertThat(jar.output()).hasSize(1).first().asString()
+                    .contains("Could not start: DATABASE_URL").contains("robots_no_such_database");
         }
     }
 }
