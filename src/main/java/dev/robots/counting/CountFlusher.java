@@ -204,6 +204,10 @@ public final class CountFlusher {
                 if (abandoned) {
                     // Not retried: the pools close under it, and the shutdown's own line says how many went unwritten.
                     LOG.fine(() -> failed + " as the shutdown closed the database pools: " + result.cause());
+                } else if (stopping && failures > 1) {
+                    // The last flush retries every 100 ms until SHUTDOWN_TIMEOUT: a warning each time was some 70
+                    // lines for one outage; the first says why, the shutdown's own line how many went unwritten.
+                    LOG.fine(() -> failed + ", will retry until the shutdown's deadline: " + result.cause());
                 } else {
                     LOG.warning(failed + ", will retry: " + result.cause());
                 }
