@@ -60,6 +60,8 @@ public final class Application {
     private static final long JVM_METERS_DELAY_MS = 1000;
     /** How long a stop past its deadline may wait for Vert.x to close before the process exits anyway. */
     private static final long GRACE_MILLIS = 500;
+    /** What SHUTDOWN_TIMEOUT keeps, past the stop's deadline, for closing Vert.x and the JVM's exit. */
+    private static final Duration EXIT_RESERVE = Duration.ofMillis(GRACE_MILLIS + 500);
 
     private final Config config;
     private final Vertx vertx;
@@ -136,8 +138,14 @@ public final class Application {
             var app = new Application(config, vertx, transport.name(), metrics, database, auth);
             return database.migrate().compose(migrated -> app.serve()).await();
         } catch (Exception e) {
-            // await() rethrows checked failures too (a BindException, say)
-            vertx.close().await();
+            // await() rethrows checked failures too (a BindException, say). Bounded: a pool's connections to a
+            // database that took them and went silent do not close, and the failed start hung here without a word,
+            // SIGTERM included (black-box finding: a frozen database at start).
+            try {
+                vertx.close().await(GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException closing) {
+                LOG.fine("Vert.x did not close within %d ms after the failed start".formatted(GRACE_MILLIS));
+            }
             if (database != null) {
                 database.releaseDataDir();
             }
@@ -321,7 +329,10 @@ public final class Application {
      * of its own (never an event loop). Throws if references could not be written in time.
      */
     public void stop() {
-        long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+        // SHUTDOWN_TIMEOUT is the time from the signal to the exit: closing Vert.x (up to GRACE_MILLIS) and the JVM's
+        // exit come after this deadline, and overran it by about a second when the database had gone silent.
+        long deadline = System.nanoTime() + config.shutdownTimeout().toNanos()
+                - Math.min(EXIT_RESERVE.toNanos(), config.shutdownTimeout().toNanos() / 2);
         // The servers and background tasks must leave the last flush its share: clients that keep sending could
         // otherwise hold the drain open to the deadline, and the counts would go unwritten.
         long drainDeadline = deadline - flushReserve(config.shutdownTimeout()).toNanos();

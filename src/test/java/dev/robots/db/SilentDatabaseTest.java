@@ -1,12 +1,16 @@
 package dev.robots.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.robots.Application;
 import dev.robots.Eventually;
 import dev.robots.LogCapture;
 import dev.robots.RunningService;
 import dev.robots.TcpProxy;
 import dev.robots.TestDatabase;
+import dev.robots.config.Config;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpResponse;
@@ -26,6 +30,39 @@ import org.junit.jupiter.api.Test;
  * happened, which the 503 says.
  */
 class SilentDatabaseTest {
+
+    /**
+     * A database silent from the start: the start fails, saying so, rather than hang. It hung for as long as the
+     * database stayed silent, with no log line and deaf to SIGTERM (black-box finding): the check and the migration
+     * failed in time, but closing Vert.x after them waited for pool connections that never closed.
+     */
+    @Test
+    void a_start_on_a_silent_database_fails_in_bounded_time_and_says_why() throws Exception {
+        // Takes every connection and never reads, writes or closes one: a frozen server, as the kernel keeps its
+        // sockets (the client's close then stays half done, FIN-WAIT-2, for as long as the server is frozen).
+        var held = new java.util.concurrent.CopyOnWriteArrayList<java.net.Socket>();
+        try (var silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                try {
+                    while (true) {
+                        held.add(silent.accept());
+                    }
+                } catch (java.io.IOException closed) {
+                    // the test is over
+                }
+            });
+            var env = Map.of("DATABASE_URL", "postgresql://postgres@127.0.0.1:%d/robots".formatted(silent.getLocalPort()),
+                    "PORT", "0", "METRICS_PORT", "0", "HOST", "127.0.0.1", "DB_TIMEOUT_MS", "1000",
+                    "DB_SOCKET_TIMEOUT_MS", "2000", "API_TOKENS", RunningService.TOKEN);
+            Throwable error = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                    () -> catchThrowable(() -> Application.start(Config.from(env)).stop()));
+            assertThat(error).hasMessageContaining("DATABASE_URL").hasMessageContaining("cannot be reached");
+        } finally {
+            for (var socket : held) {
+                socket.close();
+            }
+        }
+    }
 
     @Test
     void every_route_answers_a_silent_database_with_a_503_and_retry_after() throws Exception {
