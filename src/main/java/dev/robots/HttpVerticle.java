@@ -78,12 +78,13 @@ final class HttpVerticle extends VerticleBase {
         if (config.metricsOnApiPort()) {
             services.metrics().mount(router); // else on METRICS_PORT only (Application)
         }
+        var idempotency = new Idempotency(pool, services.database().dialect(), Idempotency.inProgressLock(config));
         var robots = new RobotRoutes(new RobotService(pool, poolSize, services.database().dialect(), services.cache()),
-                new Idempotency(pool, services.database().dialect()), services.background(), services.references(),
-                services.auth());
+                idempotency, services.background(), services.references(), services.auth());
         robots.mountRead(router); // the hot path, before every other route with a path parameter (RobotRoutes)
         // Before the robots' other routes, so that /v1/robots/repair is not taken for a robot id.
-        new RepairRoutes(pool, services.database().dialect(), services.auth(), services.repairQueued()).mount(router);
+        new RepairRoutes(pool, services.database().dialect(), idempotency, services.auth(), services.repairQueued())
+                .mount(router);
         robots.mount(router);
         return router;
     }

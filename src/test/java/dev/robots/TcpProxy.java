@@ -25,6 +25,9 @@ public final class TcpProxy implements AutoCloseable {
     private final Set<Link> links = ConcurrentHashMap.newKeySet();
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
     private volatile Mode mode = Mode.FORWARD;
+    private volatile boolean frozen;
+    /** Database sides of connections the service gave up while frozen: closed when the proxy closes. */
+    private final Set<Socket> held = ConcurrentHashMap.newKeySet();
 
     private enum Mode { FORWARD, CUT, BLACKHOLE, RESET }
 
@@ -77,6 +80,16 @@ public final class TcpProxy implements AutoCloseable {
     public void blackhole() {
         mode = Mode.BLACKHOLE;
         links.forEach(link -> link.swallowed = true);
+    }
+
+    /**
+     * As {@link #blackhole}, and the database never hears that the service gave a connection up: its side stays open
+     * until the proxy closes, as behind a network partition or a frozen proxy (on which PostgreSQL's own TCP
+     * keepalive, two hours by default, would be the first to notice).
+     */
+    public void freeze() {
+        frozen = true;
+        blackhole();
     }
 
     /**
@@ -145,7 +158,12 @@ public final class TcpProxy implements AutoCloseable {
             // The other side closed or the proxy cut the connection: that is this proxy's purpose.
         }
         links.remove(link);
-        link.close();
+        if (frozen && link.server != null) {
+            held.add(link.server);
+            closeQuietly(link.client);
+        } else {
+            link.close();
+        }
     }
 
     private static void closeQuietly(Socket socket) {
@@ -160,6 +178,7 @@ public final class TcpProxy implements AutoCloseable {
     public void close() throws IOException {
         listener.close();
         cut();
+        held.forEach(TcpProxy::closeQuietly);
         threads.shutdownNow();
     }
 }

@@ -218,7 +218,13 @@ public final class Database {
                     .with(transport(timeoutMs, socketTimeoutMs))
                     .connectingTo(new PgConnectOptions(target.pgOptions())
                             .setCachePreparedStatements(true)
-                            .setPipeliningLimit(256))
+                            .setPipeliningLimit(256)
+                            // The server's side of the socket timeout above: a transaction left idle that long
+                            // belongs to an instance that gave its connection up or cannot reach the database, and
+                            // held its row locks for as long as that lasted (a partitioned instance's PATCH blocked
+                            // the robot's writes and count flushes on every other instance: black-box finding).
+                            // None of ours waits between its statements.
+                            .addProperty("idle_in_transaction_session_timeout", Integer.toString(socketTimeoutMs)))
                     .using(vertx)
                     .withConnectHandler(conn -> limitStatements(conn, statementLimit))
                     .build();

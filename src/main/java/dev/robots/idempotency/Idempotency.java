@@ -1,5 +1,6 @@
 package dev.robots.idempotency;
 
+import dev.robots.config.Config;
 import dev.robots.db.Dialect;
 import dev.robots.db.OutcomeUnknown;
 import dev.robots.db.Timestamps;
@@ -43,7 +44,7 @@ import java.util.logging.Logger;
  * <li>the write and the storing of its answer are one transaction, the answer's UPDATE guarded by the claim, so an
  * effect never commits without its answer (a retry then replays it) and an answer never without its effect;</li>
  * <li>a failed write releases the key (deletes the row), so a retry runs it again; a row left in progress by an
- * instance that died is taken over once its lock ({@link #IN_PROGRESS_LOCK}) has run out.</li>
+ * instance that died is taken over once its lock ({@link #inProgressLock}) has run out.</li>
  * </ol>
  *
  * A retry with the same key and the same request (method, path, body and If-Match) gets the first answer again with
@@ -60,24 +61,36 @@ public final class Idempotency {
     /** How long one prune may take, waiting on locks included; the next one comes a {@link #PRUNE_INTERVAL} later. */
     private static final Duration PRUNE_TIMEOUT = Duration.ofSeconds(10);
     /**
-     * How long a key in progress stays with its request. Far beyond any request's life (REQUEST_TIMEOUT_MS, and a
-     * database connection's DB_SOCKET_TIMEOUT_MS), so it only runs out for a request whose instance died.
+     * How long a key in progress stays with its request, from the configuration ({@link #inProgressLock}). It was a
+     * minute: a write refused 503 while the database was away could not release its key then, and its retry, told it
+     * was safe to send again, got 409s for the rest of that minute once the database was back (black-box finding).
      */
-    static final Duration IN_PROGRESS_LOCK = Duration.ofSeconds(60);
+    private final Duration inProgressLock;
     private static final int MAX_KEY_LENGTH = 255;
     private static final String UNIQUE_VIOLATION = "23505";
     /**
      * The time a key's release gets when the request's deadline is past or nearer: a release that cannot finish in
-     * it (a lock held elsewhere) leaves the key to be taken over once {@link #IN_PROGRESS_LOCK} runs out.
+     * it (a lock held elsewhere) leaves the key to be taken over once {@link #inProgressLock} runs out.
      */
     private static final long RELEASE_GRACE_MS = 250;
 
     private final Pool pool;
     private final Dialect dialect;
 
-    public Idempotency(Pool pool, Dialect dialect) {
+    public Idempotency(Pool pool, Dialect dialect, Duration inProgressLock) {
         this.pool = pool;
         this.dialect = dialect;
+        this.inProgressLock = inProgressLock;
+    }
+
+    /**
+     * The longest a request can hold its key: its deadline (REQUEST_TIMEOUT_MS), as long again for a commit in
+     * flight (then a 504), and DB_SOCKET_TIMEOUT_MS, past which PostgreSQL ends a transaction its client left idle
+     * (Database), so that no commit of it can come later. Past that the request is over, whatever its instance
+     * became; a takeover is safe even sooner, since a write stores its answer only under its own claim.
+     */
+    public static Duration inProgressLock(Config config) {
+        return config.requestTimeout().multipliedBy(2).plus(config.dbSocketTimeout());
     }
 
     /**
@@ -90,7 +103,8 @@ public final class Idempotency {
         if (key == null) {
             return dialect.inTransaction(pool, gate, write);
         }
-        var attempt = new Attempt(owner(ctx), key, fingerprint(ctx), UUID.randomUUID().toString(), gate);
+        var attempt = new Attempt(owner(ctx), key, fingerprint(ctx), UUID.randomUUID().toString(), gate,
+                inProgressLock);
         return claim(attempt, 3).compose(claimed -> claimed != null
                 ? Future.succeededFuture(claimed)
                 : run(attempt, gate, write));
@@ -307,7 +321,8 @@ public final class Idempotency {
     }
 
 
-    private record Attempt(String owner, String key, String fingerprint, String claim, WriteGate gate) {
+    private record Attempt(String owner, String key, String fingerprint, String claim, WriteGate gate,
+            Duration lock) {
         Map<String, Object> params(Instant now) {
             var params = new HashMap<String, Object>();
             params.put("owner", owner);
@@ -315,7 +330,7 @@ public final class Idempotency {
             params.put("fingerprint", fingerprint);
             params.put("claim", claim);
             params.put("now", OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
-            params.put("locked_until", OffsetDateTime.ofInstant(now.plus(IN_PROGRESS_LOCK), ZoneOffset.UTC));
+            params.put("locked_until", OffsetDateTime.ofInstant(now.plus(lock), ZoneOffset.UTC));
             return params;
         }
     }

@@ -43,10 +43,11 @@ public final class RepairRoutes {
      * @param auth guards the routes that change data
      * @param wake tells this instance's worker that a repair was queued, once its 202 is written
      */
-    public RepairRoutes(Pool pool, Dialect dialect, Handler<RoutingContext> auth, Runnable wake) {
+    public RepairRoutes(Pool pool, Dialect dialect, Idempotency idempotency, Handler<RoutingContext> auth,
+            Runnable wake) {
         this.pool = pool;
         this.repairs = new RepairRepository(dialect);
-        this.idempotency = new Idempotency(pool, dialect);
+        this.idempotency = idempotency;
         this.auth = auth;
         this.wake = wake;
     }
