@@ -128,7 +128,7 @@ public record Config(
                 reader.choice("ACCESS_LOG", "true", "true", "false").equals("true"),
                 Optional.ofNullable(reader.string("GOOGLE_CLOUD_PROJECT", null)),
                 tokens(reader),
-                corsOrigins(reader.list("CORS_ORIGINS")),
+                corsOrigins(reader.string("CORS_ORIGINS", "")),
                 reader.choice("TRUST_PROXY", Logging.onCloudRun(env) ? "true" : "false", "true", "false")
                         .equals("true"),
                 reader.integer("MAX_CONCURRENT_REQUESTS", 1000, 1, 1_000_000),
@@ -199,9 +199,16 @@ public record Config(
      * {@code CORS_ORIGINS}, each item an origin, lower-cased as browsers serialise it. Vert.x's CORS handler takes
      * {@code *} for every origin (SECURITY.md: never a wildcard), and {@code null} is what sandboxed frames and
      * {@code file:} pages send, which any site can produce; an item with a path never equals an {@code Origin} and is
-     * a mistake. Each stops the start, naming the item.
+     * a mistake. Each stops the start, naming the item. Separators alone stop it too: a deploy's
+     * {@code CORS_ORIGINS=$A,$B} with both missing would have turned CORS off, where the same mistake in
+     * API_TOKENS stops the start.
      */
-    static List<String> corsOrigins(List<String> items) {
+    static List<String> corsOrigins(String listed) {
+        var items = split(listed);
+        if (!listed.isEmpty() && items.isEmpty()) {
+            throw new ConfigurationError("CORS_ORIGINS is set but holds no origin (comma-separated "
+                    + "scheme://host[:port] items); unset it to have no CORS");
+        }
         var origins = new ArrayList<String>();
         for (String item : items) {
             String origin = item.toLowerCase(Locale.ROOT);

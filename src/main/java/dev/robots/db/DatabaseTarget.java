@@ -78,17 +78,33 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
         }
         var parameters = new ArrayList<String>();
         String query = parsed.getRawQuery();
+        boolean userGiven = user != null;
         if (query != null) {
             for (String parameter : query.split("&")) {
-                // user and password given as parameters leave the URL too, so no driver message can quote them.
+                // user and password given as parameters leave the URL too, so no driver message can quote them. Given
+                // both before the @ and as a parameter, one silently beat the other: which was meant is not known.
                 if (parameter.startsWith("password=")) {
+                    if (password != null) {
+                        throw new ConfigurationError("DATABASE_URL gives the password twice, before the @ and as "
+                                + "?password=; give it once");
+                    }
                     options.setPassword(decode(parameter.substring("password=".length()), "password"));
                 } else if (parameter.startsWith("user=")) {
+                    if (userGiven) {
+                        throw new ConfigurationError("DATABASE_URL gives the user twice, before the @ and as ?user=; "
+                                + "give it once");
+                    }
+                    userGiven = true;
                     options.setUser(decode(parameter.substring("user=".length()), "user"));
                 } else if (!parameter.startsWith("host=")) {
                     parameters.add(parameter);
                 }
             }
+        }
+        if (!userGiven || options.getUser().isEmpty()) {
+            // The reactive client would log in as "user", a role nobody named.
+            throw new ConfigurationError("DATABASE_URL names no user: give postgres://USER:PASSWORD@HOST:PORT/DATABASE "
+                    + "or ?user=");
         }
         String host = options.getHost();
         if (host.startsWith("/")) {

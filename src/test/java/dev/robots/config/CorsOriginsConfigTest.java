@@ -23,6 +23,20 @@ class CorsOriginsConfigTest {
         }
     }
 
+    /**
+     * Separators alone (a deploy's {@code CORS_ORIGINS=$A,$B} with both missing) stop the start, as they do for
+     * API_TOKENS: they turned CORS off without a word, and a page of any origin was served.
+     */
+    @Test
+    void separators_alone_stop_the_start() {
+        for (String origins : new String[] {",", " , ,", ",,"}) {
+            Throwable error = catchThrowable(() -> Config.from(Map.of("CORS_ORIGINS", origins)));
+            assertThat(error).as(origins).isInstanceOf(ConfigurationError.class)
+                    .hasMessageStartingWith("CORS_ORIGINS is set but holds no origin");
+        }
+        assertThat(Config.from(Map.of("CORS_ORIGINS", "")).corsOrigins()).isEmpty(); // empty is unset
+    }
+
     @Test
     void what_is_not_an_origin_stops_the_start_naming_it() {
         for (String item : List.of("null", "https://a.example.com/path", "https://a.example.com/", "*.example.com",

@@ -56,6 +56,30 @@ class DatabaseUrlSecrecyTest {
         }
     }
 
+    /**
+     * A user or password given both before the {@code @} and as a parameter stops the start (the parameter silently
+     * won: {@code postgres://app:s3cret@db/robots?user=postgres} logged in as postgres), as a URL with no user at all
+     * does (the reactive client logged in as "user", a role nobody named). No message quotes either value.
+     */
+    @Test
+    void a_user_or_password_given_twice_or_no_user_stops_the_start() {
+        for (String url : List.of("postgres://app:" + MARKER + "@db/robots?user=postgres",
+                "postgres://app:" + MARKER + "@db/robots?password=" + MARKER,
+                "postgres://app@db/robots?user=" + MARKER)) {
+            assertThat(catchThrowable(() -> DatabaseTarget.postgres(url))).as(url)
+                    .isInstanceOf(ConfigurationError.class).hasMessageContaining("twice")
+                    .hasMessageNotContaining(MARKER);
+        }
+        for (String url : List.of("postgres://db/robots", "postgres://:" + MARKER + "@db/robots",
+                "postgres://db/robots?password=" + MARKER)) {
+            assertThat(catchThrowable(() -> DatabaseTarget.postgres(url))).as(url)
+                    .isInstanceOf(ConfigurationError.class).hasMessageContaining("names no user")
+                    .hasMessageNotContaining(MARKER);
+        }
+        assertThat(DatabaseTarget.postgres("postgres://db/robots?user=app&password=" + MARKER).user()).isEqualTo("app");
+        assertThat(DatabaseTarget.postgres("postgres://app:" + MARKER + "@db/robots").user()).isEqualTo("app");
+    }
+
     @Test
     void a_password_with_url_characters_works_raw_or_percent_encoded() {
         assertThat(DatabaseTarget.postgres("postgres://robots:ab/cd+ef==@db:5432/robots").password())
