@@ -1,5 +1,6 @@
 package dev.robots.http;
 
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
@@ -114,13 +115,26 @@ public record Preconditions(boolean any, List<String> tags) {
      * If-Match on a resource that has no entity tag (a page of a list, a repair): only {@code *} holds (the resource
      * exists); a list of tags never matches (RFC 9110 §13.1.1), so the method is not performed and the answer is 412.
      * Ignored, a client that meant "only if it is still what I saw" was served as if it had not asked.
+     * If-None-Match with {@code *} is false for a resource that exists (§13.1.2), and a GET or HEAD of it is then a
+     * 304, sent here: it was a 200, where a robot's GET answered 304. Tags alone never match an untagged resource.
+     *
+     * @return false when the 304 was sent, and the caller has nothing left to do
      */
-    public static void untagged(RoutingContext ctx, String what) {
+    public static boolean untagged(RoutingContext ctx, String what) {
         Preconditions ifMatch = ifMatch(ctx);
         if (ifMatch != null && !ifMatch.any()) {
             throw new Problem(412, "%s has no ETag, so no entity tag in If-Match can match it; send If-Match: * or none."
                     .formatted(what));
         }
+        for (String line : ctx.request().headers().getAll(HttpHeaders.IF_NONE_MATCH)) {
+            for (String item : line.split(",")) {
+                if (item.strip().equals("*")) {
+                    ctx.response().setStatusCode(304).end();
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** Whether a resource that exists with {@code currentEtag} meets the condition. */

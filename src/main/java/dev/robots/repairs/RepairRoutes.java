@@ -113,11 +113,13 @@ public final class RepairRoutes {
                 .compose(repair -> repair == null
                         ? Future.failedFuture(Problem.notFound("There is no repair with id %d.".formatted(id)))
                         : Future.succeededFuture(repair))
-                .map(repair -> {
-                    Preconditions.untagged(ctx, "A repair"); // after the 404: a repair that is not there comes first
-                    return repair;
+                // After the 404: a repair that is not there comes first. Null: the 304 is sent.
+                .map(repair -> Preconditions.untagged(ctx, "A repair") ? repair : null)
+                .onSuccess(repair -> {
+                    if (repair != null) {
+                        send(ctx, repair.toJson());
+                    }
                 })
-                .onSuccess(repair -> send(ctx, repair.toJson()))
                 .onFailure(ctx::fail);
     }
 
@@ -136,10 +138,13 @@ public final class RepairRoutes {
                     if (!exists) {
                         return Future.failedFuture(missing(robotId));
                     }
-                    Preconditions.untagged(ctx, "A page of repairs");
-                    return repairs.page(pool, robotId, after, limit + 1);
+                    return Preconditions.untagged(ctx, "A page of repairs")
+                            ? repairs.page(pool, robotId, after, limit + 1) : Future.<List<Repair>>succeededFuture(null);
                 })
                 .onSuccess(all -> {
+                    if (all == null) {
+                        return; // 304 Not Modified, sent
+                    }
                     List<Repair> page = all.subList(0, Math.min(limit, all.size()));
                     String next = all.size() > limit
                             ? "/v1/robots/%d/repairs?limit=%d&after=%d".formatted(robotId, limit, page.getLast().id())

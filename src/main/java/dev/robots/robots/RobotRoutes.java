@@ -148,7 +148,9 @@ public final class RobotRoutes {
     private void listRobots(RoutingContext ctx) {
         int limit = RobotRequests.limit(ctx);
         long after = RobotRequests.after(ctx);
-        Preconditions.untagged(ctx, "A page of robots");
+        if (!Preconditions.untagged(ctx, "A page of robots")) {
+            return;
+        }
         // One row more than the page tells whether there is a next page.
         robots.page(after, limit + 1)
                 .onSuccess(rows -> {

@@ -155,7 +155,8 @@ abstract class ConditionalWritesContract {
 
     /**
      * A page of robots, a robot's repairs and a repair have no ETag: If-Match with entity tags never holds for them
-     * (RFC 9110 §13.1.1), so they answer 412 and send nothing; {@code *} holds. It was ignored (200).
+     * (RFC 9110 §13.1.1), so they answer 412 and send nothing; {@code *} holds. It was ignored (200). If-None-Match
+     * with {@code *} does not hold (§13.1.2): 304.
      */
     @Test
     void if_match_with_tags_on_a_resource_without_an_etag_is_a_412_and_star_holds() {
@@ -175,6 +176,17 @@ abstract class ConditionalWritesContract {
                 }
                 var star = service.send(service.request(method, path, null, null).header("If-Match", "*"));
                 assertThat(star.statusCode()).as(method + " " + path + " *").isEqualTo(200);
+                // If-None-Match: * is false for a resource that exists: 304, no body (it was a 200, where a
+                // robot's GET answers 304); tags alone never match a resource without an ETag.
+                for (String noneMatch : List.of("*", "\"0\", *")) {
+                    var current = service.send(service.request(method, path, null, null)
+                            .header("If-None-Match", noneMatch));
+                    assertThat(current.statusCode()).as(method + " " + path + " " + noneMatch).isEqualTo(304);
+                    assertThat(current.body()).isEmpty();
+                    assertThat(ApiContract.get().violations(current)).as(path).isEmpty();
+                }
+                assertThat(service.send(service.request(method, path, null, null).header("If-None-Match", "\"0\""))
+                        .statusCode()).as(method + " " + path + " tag").isEqualTo(200);
             }
         }
         var missing = service.send(service.request("GET", "/v1/repairs/999999", null, null).header("If-Match", "\"0\""));
