@@ -28,6 +28,11 @@ class JsonLogsIT {
             http.send(HttpRequest.newBuilder(jar.uri("/healthz"))
                     .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").build(),
                     HttpResponse.BodyHandlers.discarding());
+            // A trace id of zeros names no trace (W3C: invalid), in either header.
+            http.send(HttpRequest.newBuilder(jar.uri("/healthz"))
+                    .header("X-Cloud-Trace-Context", "0".repeat(32) + "/1;o=1")
+                    .header("traceparent", "00-" + "0".repeat(32) + "-00f067aa0ba902b7-01").build(),
+                    HttpResponse.BodyHandlers.discarding());
             assertThat(jar.terminate(Duration.ofSeconds(10))).isZero();
 
             List<JsonObject> entries = jar.output().stream().map(line -> {
@@ -46,7 +51,8 @@ class JsonLogsIT {
                     .anyMatch(e -> e.getString("message").equals("Received SIGTERM"));
 
             var access = entries.stream().filter(e -> e.containsKey("httpRequest")).toList();
-            assertThat(access).hasSize(2);
+            assertThat(access).hasSize(3);
+            assertThat(access.get(2).containsKey("logging.googleapis.com/trace")).isFalse();
             assertThat(access.getFirst().getJsonObject("httpRequest").getMap())
                     .containsEntry("requestMethod", "GET").containsEntry("requestUrl", "/v1/robots/1")
                     .containsEntry("status", 404).containsKeys("latency", "responseSize");

@@ -126,7 +126,7 @@ public record Config(
                 reader.choice("LOG_FORMAT", Logging.Format.of(env).name(), "text", "json")
                         .equals("json") ? Logging.Format.JSON : Logging.Format.TEXT,
                 reader.choice("ACCESS_LOG", "true", "true", "false").equals("true"),
-                Optional.ofNullable(reader.string("GOOGLE_CLOUD_PROJECT", null)),
+                cloudProject(reader.string("GOOGLE_CLOUD_PROJECT", null)),
                 tokens(reader),
                 corsOrigins(reader.string("CORS_ORIGINS", "")),
                 reader.choice("TRUST_PROXY", Logging.onCloudRun(env) ? "true" : "false", "true", "false")
@@ -194,6 +194,21 @@ public record Config(
     private static final Pattern ORIGIN = Pattern.compile(
             "https?://(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\\[[0-9a-f:.]+])"
                     + "(?::([0-9]{1,5}))?");
+
+    /**
+     * A Google Cloud project id (6 to 30 lower-case letters, digits and hyphens, from a letter, not ending in a
+     * hyphen; an old domain-scoped one has {@code domain:} before it): it goes into every trace name of the logs, and
+     * {@code my proj/../x} made names Cloud Logging cannot join with a trace.
+     */
+    static Optional<String> cloudProject(String project) {
+        if (project != null && !PROJECT.matcher(project).matches()) {
+            throw new ConfigurationError(("GOOGLE_CLOUD_PROJECT must be a project id (6 to 30 lower-case letters, "
+                    + "digits and hyphens, from a letter), not '%s'").formatted(project));
+        }
+        return Optional.ofNullable(project);
+    }
+
+    private static final Pattern PROJECT = Pattern.compile("(?:[a-z0-9.-]{1,63}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]");
 
     /**
      * {@code CORS_ORIGINS}, each item an origin, lower-cased as browsers serialise it. Vert.x's CORS handler takes

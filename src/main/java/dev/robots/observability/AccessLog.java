@@ -28,6 +28,7 @@ public final class AccessLog {
     private static final Pattern SECRET_PARAMETER = Pattern.compile(
             "token|key|secret|pass|pwd|auth|session|signature|sig$|credential|code$|jwt|bearer");
     private static final Pattern TRACEPARENT = Pattern.compile("[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}");
+    private static final String ZEROS = "0".repeat(32);
 
     private final Optional<String> project;
     private final boolean trustProxy;
@@ -204,6 +205,8 @@ public final class AccessLog {
             return Optional.empty();
         }
         var matcher = pattern.matcher(header.strip());
-        return matcher.matches() ? Optional.of(matcher.group(1).toLowerCase(Locale.ROOT)) : Optional.empty();
+        // An id of zeros names no trace (W3C Trace Context: invalid); it joined every such request into one.
+        return matcher.matches() && !ZEROS.equals(matcher.group(1))
+                ? Optional.of(matcher.group(1).toLowerCase(Locale.ROOT)) : Optional.empty();
     }
 }

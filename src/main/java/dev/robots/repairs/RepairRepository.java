@@ -82,7 +82,11 @@ final class RepairRepository {
         params.put("now", utc(now));
         params.put("lease_until", utc(leaseUntil));
         params.put("claim", claim);
-        String set = "UPDATE repairs SET status = 'running', started_at = #{now}, claim = #{claim}, "
+        // The repair's times are the database's, as its created_at and the robot's repaired_at are: the worker's
+        // clock, read before it waited for a connection, put a started_at 27 ms before the created_at of a repair
+        // queued meanwhile (black-box finding), and the JVM's and Cloud SQL's clocks differ anyway. The lease stays
+        // on the instances' clocks, which alone compare it.
+        String set = "UPDATE repairs SET status = 'running', started_at = CURRENT_TIMESTAMP, claim = #{claim}, "
                 + "lease_until = #{lease_until}, attempts = attempts + 1 ";
         return switch (dialect) {
             case POSTGRESQL -> SqlTemplate.forQuery(client, set + "WHERE id = (SELECT id FROM repairs WHERE "
@@ -121,14 +125,14 @@ final class RepairRepository {
      * {@link LostClaim}, and the caller rolls back), and moves the robot's repairs; a robot that is gone makes the
      * repair failed instead. Whether it was done.
      */
-    Future<Boolean> apply(SqlClient conn, long id, long robotId, String claim, Instant now) {
+    Future<Boolean> apply(SqlClient conn, long id, long robotId, String claim) {
         var params = new HashMap<String, Object>();
         params.put("id", id);
         params.put("robot_id", robotId);
         params.put("claim", claim);
-        params.put("now", utc(now));
         params.put("failure", "Robot %d was deleted before the repair could be applied.".formatted(robotId));
-        return SqlTemplate.forUpdate(conn, "UPDATE repairs SET status = 'done', finished_at = #{now}, "
+        // One transaction: finished_at and the robot's repaired_at are the same instant.
+        return SqlTemplate.forUpdate(conn, "UPDATE repairs SET status = 'done', finished_at = CURRENT_TIMESTAMP, "
                         + "lease_until = NULL WHERE id = #{id} AND claim = #{claim} AND status = 'running'")
                 .execute(params)
                 .compose(done -> done.rowCount() == 0
@@ -145,11 +149,11 @@ final class RepairRepository {
     }
 
     /** Marks a repair of this claim failed with {@code failure}; whether it was still this claim's. */
-    Future<Boolean> fail(SqlClient client, long id, String claim, String failure, Instant now) {
+    Future<Boolean> fail(SqlClient client, long id, String claim, String failure) {
         return SqlTemplate.forUpdate(client, "UPDATE repairs SET status = 'failed', failure = #{failure}, "
-                        + "finished_at = #{now}, lease_until = NULL "
+                        + "finished_at = CURRENT_TIMESTAMP, lease_until = NULL "
                         + "WHERE id = #{id} AND claim = #{claim} AND status = 'running'")
-                .execute(Map.of("id", id, "claim", claim, "failure", failure, "now", utc(now)))
+                .execute(Map.of("id", id, "claim", claim, "failure", failure))
                 .map(marked -> marked.rowCount() == 1);
     }
 

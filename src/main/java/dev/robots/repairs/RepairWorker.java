@@ -197,7 +197,7 @@ public final class RepairWorker {
         }
         run.applying = true;
         dialect.inTransaction(pool, APPLY_LIMIT_MS,
-                        conn -> repairs.apply(conn, run.id, run.robotId, run.claim, Instant.now()))
+                        conn -> repairs.apply(conn, run.id, run.robotId, run.claim))
                 .onComplete(outcome -> applied(run, outcome));
     }
 
@@ -233,7 +233,7 @@ public final class RepairWorker {
 
     private void markFailed(Run run, String reason) {
         String failure = reason.length() > 500 ? reason.substring(0, 497) + "..." : reason;
-        repairs.fail(pool, run.id, run.claim, failure, Instant.now()).onComplete(marked -> {
+        repairs.fail(pool, run.id, run.claim, failure).onComplete(marked -> {
             if (marked.succeeded() && marked.result()) {
                 failed.increment();
             } else if (marked.failed()) {

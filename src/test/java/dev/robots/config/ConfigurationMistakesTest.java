@@ -41,6 +41,19 @@ class ConfigurationMistakesTest {
         return error;
     }
 
+    /** A project id goes into every log entry's trace name: one with a space or a slash made names of nothing. */
+    @Test
+    void a_google_cloud_project_that_is_no_project_id_stops_the_start() {
+        for (String project : new String[] {"my proj/../x", "My-Project", "short", "a-project-", "1project",
+                "p".repeat(31)}) {
+            assertThat(start(Map.of("GOOGLE_CLOUD_PROJECT", project)).getMessage()).as(project)
+                    .startsWith("GOOGLE_CLOUD_PROJECT must be a project id");
+        }
+        for (String project : new String[] {"my-project-123456", "example.com:my-project"}) {
+            assertThat(Config.from(Map.of("GOOGLE_CLOUD_PROJECT", project)).cloudProject()).hasValue(project);
+        }
+    }
+
     @Test
     void a_database_url_set_but_empty_is_not_the_embedded_database() {
         // A secret that reached the instance without a value: served on an empty H2 file per instance, writes lost.

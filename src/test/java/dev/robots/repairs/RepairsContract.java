@@ -54,7 +54,12 @@ abstract class RepairsContract {
         assertThat(done.getString("failure")).isNull();
         assertThat(Instant.parse(done.getString("finished_at")))
                 .isAfterOrEqualTo(Instant.parse(done.getString("started_at")));
+        assertThat(Instant.parse(done.getString("started_at")))
+                .isAfterOrEqualTo(Instant.parse(done.getString("created_at")));
         assertThat(listed(robot).getLong("repairs")).isEqualTo(1);
+        // One clock, the database's, and one transaction: the robot's repaired_at is the repair's finished_at (the
+        // worker's clock put finished_at 2 ms after it, and a started_at 27 ms before a created_at).
+        assertThat(listed(robot).getString("repaired_at")).isEqualTo(done.getString("finished_at"));
     }
 
     @Test
