@@ -80,17 +80,7 @@ class GracefulShutdownIT {
         try (var database = (TestDatabase.Postgres) TestDatabase.create("postgresql");
                 var jar = JarProcess.start(Map.of("DATABASE_URL", database.url(), "COUNT_FLUSH_MS", "600000",
                         "ACCESS_LOG", "false", "API_TOKENS", RunningService.TOKEN))) {
-            var http = HttpClient.newHttpClient();
-            var created = http.send(HttpRequest.newBuilder(jar.uri("/v1/robots"))
-                    .header("Content-Type", "application/json")
-                    .header("Authorization", "Bearer " + RunningService.TOKEN)
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"hup\"}")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            long id = new JsonObject(created.body()).getLong("id");
-            for (int i = 0; i < 25; i++) {
-                assertThat(http.send(HttpRequest.newBuilder(jar.uri("/v1/robots/" + id)).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
-            }
+            long id = jar.createAndRead("hup", 25);
 
             int exitStatus = jar.signal(signal, Duration.ofSeconds(SHUTDOWN_TIMEOUT_SECONDS + 2));
 

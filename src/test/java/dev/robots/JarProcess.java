@@ -1,9 +1,13 @@
 package dev.robots;
 
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -113,6 +117,31 @@ public final class JarProcess implements AutoCloseable {
             throw new AssertionError("still running %s after SIG%s".formatted(within, name));
         }
         return process.exitValue();
+    }
+
+    /**
+     * Creates a robot named {@code name} (the process's API_TOKENS must hold {@link RunningService#TOKEN}) and reads
+     * it {@code reads} times, each a 200, so that as many references wait to be flushed; its id.
+     */
+    public long createAndRead(String name, int reads) throws Exception {
+        var http = HttpClient.newHttpClient();
+        var created = http.send(HttpRequest.newBuilder(uri("/v1/robots"))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + RunningService.TOKEN)
+                .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("name", name).encode())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (created.statusCode() != 201) {
+            throw new AssertionError("create: " + created.statusCode() + " " + created.body());
+        }
+        long id = new JsonObject(created.body()).getLong("id");
+        for (int i = 0; i < reads; i++) {
+            int status = http.send(HttpRequest.newBuilder(uri("/v1/robots/" + id)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+            if (status != 200) {
+                throw new AssertionError("read %d of robot %d: %d".formatted(i + 1, id, status));
+            }
+        }
+        return id;
     }
 
     /** Everything the process wrote so far, standard output and error together. */

@@ -2,10 +2,6 @@ package dev.robots;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vertx.core.json.JsonObject;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.Map;
@@ -25,17 +21,7 @@ class ShutdownOutOfTimeIT {
                         "SHUTDOWN_TIMEOUT", Integer.toString(SHUTDOWN_TIMEOUT_SECONDS), "ACCESS_LOG", "false",
                         "API_TOKENS", RunningService.TOKEN));
                 var lock = database.connect()) {
-            var http = HttpClient.newHttpClient();
-            var created = http.send(HttpRequest.newBuilder(jar.uri("/v1/robots"))
-                    .header("Content-Type", "application/json")
-                    .header("Authorization", "Bearer " + RunningService.TOKEN)
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"held\"}")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            long id = new JsonObject(created.body()).getLong("id");
-            for (int i = 0; i < 3; i++) {
-                assertThat(http.send(HttpRequest.newBuilder(jar.uri("/v1/robots/" + id)).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
-            }
+            long id = jar.createAndRead("held", 3);
             lock.setAutoCommit(false);
             lock.createStatement().execute("SELECT 1 FROM robots WHERE id = " + id + " FOR UPDATE");
 
@@ -60,17 +46,7 @@ class ShutdownOutOfTimeIT {
                 var jar = JarProcess.start(Map.of("DATABASE_URL", database.url(), "COUNT_FLUSH_MS", "600000",
                         "SHUTDOWN_TIMEOUT", Integer.toString(SHUTDOWN_TIMEOUT_SECONDS), "ACCESS_LOG", "false",
                         "API_TOKENS", RunningService.TOKEN))) {
-            var http = HttpClient.newHttpClient();
-            var created = http.send(HttpRequest.newBuilder(jar.uri("/v1/robots"))
-                    .header("Content-Type", "application/json")
-                    .header("Authorization", "Bearer " + RunningService.TOKEN)
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"away\"}")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            long id = new JsonObject(created.body()).getLong("id");
-            for (int i = 0; i < 4; i++) {
-                assertThat(http.send(HttpRequest.newBuilder(jar.uri("/v1/robots/" + id)).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
-            }
+            long id = jar.createAndRead("away", 4);
             String name = database.url().substring(database.url().lastIndexOf('/') + 1);
             try (var admin = DriverManager.getConnection(TestDatabase.Postgres.jdbc(TestDatabase.ADMIN_URL))) {
                 admin.createStatement().execute("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false");
