@@ -28,7 +28,7 @@ public final class Main {
         // to an orderly stop once it is done.
         // SIGHUP too (a terminal that closed, or a `kill -HUP` meant as "reload": there is nothing to reload): the
         // JVM's own handling exited 129 without the last flush, and the references counted since the one before
-        // were lost.
+        // were lost. A signal ignored when the JVM started (SIGHUP under nohup) stays ignored: the JVM keeps it so.
         var signalled = new CompletableFuture<String>();
         for (String name : List.of("TERM", "INT", "HUP")) {
             sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> signalled.complete("SIG" + name));

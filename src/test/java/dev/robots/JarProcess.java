@@ -51,6 +51,11 @@ public final class JarProcess implements AutoCloseable {
             port = socket.getLocalPort();
         }
         var command = new ArrayList<String>();
+        // The signals the service handles, at their defaults whatever this JVM was started under: a signal ignored
+        // here (nohup ignores SIGHUP, a background job of a shell without job control SIGINT) stays ignored in a child,
+        // and the JVM then leaves it so (GracefulShutdownIT's SIGHUP case failed under nohup). env(1) execs the JVM,
+        // so the process's pid is the JVM's.
+        command.addAll(List.of("env", "--default-signal=HUP,INT,TERM"));
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(imageJvmFlags());
         command.addAll(List.of("-jar", Path.of("target", "robots-api.jar").toString()));
