@@ -46,7 +46,7 @@ class ShutdownOutOfTimeIT {
                 var jar = JarProcess.start(Map.of("DATABASE_URL", database.url(), "COUNT_FLUSH_MS", "600000",
                         "SHUTDOWN_TIMEOUT", Integer.toString(SHUTDOWN_TIMEOUT_SECONDS), "ACCESS_LOG", "false",
                         "API_TOKENS", RunningService.TOKEN))) {
-            long id = jar.createAndRead("away", 4);
+            jar.createAndRead("away", 4);
             String name = database.url().substring(database.url().lastIndexOf('/') + 1);
             try (var admin = DriverManager.getConnection(TestDatabase.Postgres.jdbc(TestDatabase.ADMIN_URL))) {
                 admin.createStatement().execute("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false");

@@ -126,10 +126,26 @@ public record Preconditions(boolean any, List<String> tags) {
             throw new Problem(412, "%s has no ETag, so no entity tag in If-Match can match it; send If-Match: * or none."
                     .formatted(what));
         }
-        for (String line : ctx.request().headers().getAll(HttpHeaders.IF_NONE_MATCH)) {
-            for (String item : line.split(",")) {
-                if (item.strip().equals("*")) {
-                    ctx.response().setStatusCode(304).end();
+        if (!noneMatch(ctx.request().headers().getAll(HttpHeaders.IF_NONE_MATCH), null)) {
+            ctx.response().setStatusCode(304).end();
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Whether no entity tag of an {@code If-None-Match} header matches {@code etag} (RFC 9110 13.1.2: weak
+     * comparison, so {@code W/"3-1502"} matches; {@code *} matches any resource that exists, one without an ETag
+     * ({@code etag} null) too). No header: nothing matches.
+     */
+    public static boolean noneMatch(List<String> ifNoneMatch, String etag) {
+        for (String line : ifNoneMatch) {
+            for (String tag : line.split(",")) {
+                String candidate = tag.strip();
+                if (candidate.startsWith("W/")) {
+                    candidate = candidate.substring(2);
+                }
+                if (candidate.equals("*") || candidate.equals(etag)) {
                     return false;
                 }
             }

@@ -103,8 +103,7 @@ public final class Idempotency {
         if (key == null) {
             return dialect.inTransaction(pool, gate, write);
         }
-        var attempt = new Attempt(owner(ctx), key, fingerprint(ctx), UUID.randomUUID().toString(), gate,
-                inProgressLock);
+        var attempt = new Attempt(owner(ctx), key, fingerprint(ctx), UUID.randomUUID().toString(), gate);
         return claim(attempt, 3).compose(claimed -> claimed != null
                 ? Future.succeededFuture(claimed)
                 : run(attempt, gate, write));
@@ -151,7 +150,7 @@ public final class Idempotency {
         return dialect.withinDeadline(pool, attempt.gate(), 0, conn -> SqlTemplate.forUpdate(conn, "INSERT INTO "
                         + "idempotency_keys (owner, idem_key, fingerprint, claim, locked_until, created_at) "
                         + "VALUES (#{owner}, #{key}, #{fingerprint}, #{claim}, #{locked_until}, #{now})")
-                        .execute(attempt.params(now)))
+                        .execute(attempt.params(now, inProgressLock)))
                 .map(inserted -> (Reply) null)
                 .recover(failure -> {
                     if (!isUniqueViolation(failure) || triesLeft == 0) {
@@ -193,7 +192,7 @@ public final class Idempotency {
 
     /** Takes over a key whose answer expired or whose request was abandoned; null when this request holds it now. */
     private Future<Reply> takeOver(Attempt attempt, String previousClaim, Instant now, int triesLeft) {
-        var params = attempt.params(now);
+        var params = attempt.params(now, inProgressLock);
         params.put("previous", previousClaim);
         return dialect.withinDeadline(pool, attempt.gate(), 0, conn -> SqlTemplate.forUpdate(conn, "UPDATE "
                         + "idempotency_keys SET fingerprint = #{fingerprint}, claim = #{claim}, "
@@ -321,9 +320,8 @@ public final class Idempotency {
     }
 
 
-    private record Attempt(String owner, String key, String fingerprint, String claim, WriteGate gate,
-            Duration lock) {
-        Map<String, Object> params(Instant now) {
+    private record Attempt(String owner, String key, String fingerprint, String claim, WriteGate gate) {
+        Map<String, Object> params(Instant now, Duration lock) {
             var params = new HashMap<String, Object>();
             params.put("owner", owner);
             params.put("key", key);

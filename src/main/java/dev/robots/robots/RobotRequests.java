@@ -353,23 +353,4 @@ public final class RobotRequests {
         }
         return newest;
     }
-
-    /**
-     * Whether no entity tag of an {@code If-None-Match} header matches {@code etag} (RFC 9110 13.1.2: weak
-     * comparison, so {@code W/"3-1502"} matches; {@code *} matches any robot). No header: nothing matches.
-     */
-    static boolean noneMatch(List<String> ifNoneMatch, String etag) {
-        for (String line : ifNoneMatch) {
-            for (String tag : line.split(",")) {
-                String candidate = tag.strip();
-                if (candidate.startsWith("W/")) {
-                    candidate = candidate.substring(2);
-                }
-                if (candidate.equals("*") || candidate.equals(etag)) {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
 }

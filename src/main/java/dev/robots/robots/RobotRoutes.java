@@ -138,7 +138,7 @@ public final class RobotRoutes {
         background.after(ctx, new CountReference(references, id));
         ctx.response().putHeader(ETAG, etag);
         // Every line of If-None-Match: lines of one name are one list, and a tag in the second matches as well.
-        if (RobotRequests.noneMatch(ctx.request().headers().getAll(HttpHeaders.IF_NONE_MATCH), etag)) {
+        if (Preconditions.noneMatch(ctx.request().headers().getAll(HttpHeaders.IF_NONE_MATCH), etag)) {
             send(ctx, 200, robot.body(robot.count()));
         } else {
             ctx.response().setStatusCode(304).end();
