@@ -33,6 +33,17 @@ class JsonLogsIT {
                     .header("X-Cloud-Trace-Context", "0".repeat(32) + "/1;o=1")
                     .header("traceparent", "00-" + "0".repeat(32) + "-00f067aa0ba902b7-01").build(),
                     HttpResponse.BodyHandlers.discarding());
+            // Not sampled, its span the largest 64-bit number; then a span of more than 64 bits names none.
+            http.send(HttpRequest.newBuilder(jar.uri("/healthz"))
+                    .header("X-Cloud-Trace-Context", "105445aa7843bc8bf206b12000100000/18446744073709551615;o=0")
+                    .build(), HttpResponse.BodyHandlers.discarding());
+            http.send(HttpRequest.newBuilder(jar.uri("/healthz"))
+                    .header("X-Cloud-Trace-Context", "105445aa7843bc8bf206b12000100000/18446744073709551616")
+                    .build(), HttpResponse.BodyHandlers.discarding());
+            // W3C: a parent id of zeros makes the whole traceparent invalid, ignored.
+            http.send(HttpRequest.newBuilder(jar.uri("/healthz"))
+                    .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01").build(),
+                    HttpResponse.BodyHandlers.discarding());
             assertThat(jar.terminate(Duration.ofSeconds(10))).isZero();
 
             List<JsonObject> entries = jar.output().stream().map(line -> {
@@ -51,8 +62,9 @@ class JsonLogsIT {
                     .anyMatch(e -> e.getString("message").equals("Received SIGTERM"));
 
             var access = entries.stream().filter(e -> e.containsKey("httpRequest")).toList();
-            assertThat(access).hasSize(3);
+            assertThat(access).hasSize(6);
             assertThat(access.get(2).containsKey("logging.googleapis.com/trace")).isFalse();
+            assertThat(access.get(5).containsKey("logging.googleapis.com/trace")).isFalse();
             assertThat(access.getFirst().getJsonObject("httpRequest").getMap())
                     .containsEntry("requestMethod", "GET").containsEntry("requestUrl", "/v1/robots/1")
                     .containsEntry("status", 404).containsKeys("latency", "responseSize");
@@ -60,6 +72,16 @@ class JsonLogsIT {
                     .isEqualTo("projects/test-project/traces/105445aa7843bc8bf206b12000100000");
             assertThat(access.get(1).getString("logging.googleapis.com/trace"))
                     .isEqualTo("projects/test-project/traces/4bf92f3577b34da6a3ce929d0e0e4736");
+            // Cloud Logging's span is 16 hex digits: the caller's span, and whether it samples the trace.
+            assertThat(access.getFirst().getString("logging.googleapis.com/spanId")).isEqualTo("0000000000000001");
+            assertThat(access.getFirst().getBoolean("logging.googleapis.com/trace_sampled")).isTrue();
+            assertThat(access.get(1).getString("logging.googleapis.com/spanId")).isEqualTo("00f067aa0ba902b7");
+            assertThat(access.get(1).getBoolean("logging.googleapis.com/trace_sampled")).isTrue();
+            assertThat(access.get(3).getString("logging.googleapis.com/spanId")).isEqualTo("ffffffffffffffff");
+            assertThat(access.get(3).getBoolean("logging.googleapis.com/trace_sampled")).isFalse();
+            assertThat(access.get(4).getString("logging.googleapis.com/trace"))
+                    .isEqualTo("projects/test-project/traces/105445aa7843bc8bf206b12000100000");
+            assertThat(access.get(4).containsKey("logging.googleapis.com/spanId")).isFalse();
         }
     }
 }

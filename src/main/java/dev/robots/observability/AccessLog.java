@@ -8,6 +8,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -23,11 +24,14 @@ import java.util.regex.Pattern;
  */
 public final class AccessLog {
     private static final Logger LOG = Logger.getLogger("access");
-    private static final Pattern CLOUD_TRACE = Pattern.compile("([0-9a-fA-F]{32})(?:/.*)?");
+    /** {@code TRACE_ID[/SPAN_ID][;o=OPTIONS]}: what follows the trace id is read only when it is well formed. */
+    private static final Pattern CLOUD_TRACE = Pattern.compile(
+            "([0-9a-fA-F]{32})(?:/(?:([0-9]{1,20})(?:;o=([0-9]+))?.*)?)?");
     /** Query parameter names that carry credentials by convention (OAuth's access_token, API keys, signatures). */
     private static final Pattern SECRET_PARAMETER = Pattern.compile(
             "token|key|secret|pass|pwd|auth|session|signature|sig$|credential|code$|jwt|bearer");
-    private static final Pattern TRACEPARENT = Pattern.compile("[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}");
+    private static final Pattern TRACEPARENT = Pattern.compile(
+            "([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})");
     private static final String ZEROS = "0".repeat(32);
 
     private final Optional<String> project;
@@ -99,7 +103,13 @@ public final class AccessLog {
         var fields = new LinkedHashMap<String, Object>();
         fields.put("httpRequest", httpRequest);
         if (parsed) {
-            trace(request).ifPresent(trace -> fields.put("logging.googleapis.com/trace", trace));
+            trace(request).ifPresent(trace -> {
+                fields.put("logging.googleapis.com/trace", trace.name());
+                if (trace.spanId() != null) {
+                    fields.put("logging.googleapis.com/spanId", trace.spanId());
+                }
+                fields.put("logging.googleapis.com/trace_sampled", trace.sampled());
+            });
         }
         if (requestId != null) {
             fields.put("requestId", requestId);
@@ -193,20 +203,64 @@ public final class AccessLog {
         }
     }
 
-    /** {@code projects/PROJECT/traces/TRACE_ID}, when the project is known and the request names a trace. */
-    Optional<String> trace(HttpServerRequest request) {
-        return project.flatMap(p -> traceId(request.getHeader("X-Cloud-Trace-Context"), CLOUD_TRACE)
-                .or(() -> traceId(request.getHeader("traceparent"), TRACEPARENT))
-                .map(id -> "projects/" + p + "/traces/" + id));
+    /**
+     * The trace a request belongs to, as Cloud Logging links an entry to Cloud Trace.
+     *
+     * @param name    {@code projects/PROJECT/traces/TRACE_ID}
+     * @param spanId  the caller's span, 16 lowercase hex digits, or null when the header names none
+     * @param sampled whether the caller records the trace (Cloud Trace shows the entry under it only then)
+     */
+    record Trace(String name, String spanId, boolean sampled) {
     }
 
-    private static Optional<String> traceId(String header, Pattern pattern) {
+    /**
+     * The request's trace, when the project is known and the request names one: {@code X-Cloud-Trace-Context}
+     * ({@code TRACE_ID/SPAN_ID;o=1}, the span in decimal), else W3C {@code traceparent}.
+     */
+    Optional<Trace> trace(HttpServerRequest request) {
+        return project.flatMap(p -> cloudTrace(request.getHeader("X-Cloud-Trace-Context"))
+                .or(() -> traceparent(request.getHeader("traceparent")))
+                .map(t -> new Trace("projects/" + p + "/traces/" + t.name(), t.spanId(), t.sampled())));
+    }
+
+    /**
+     * The trace id of {@code TRACE_ID[/SPAN_ID][;o=OPTIONS]}; the span and the sampling flag when they are well formed
+     * (a span is a decimal unsigned 64-bit number, 0 is none), the trace alone when only they are not.
+     */
+    private static Optional<Trace> cloudTrace(String header) {
         if (header == null) {
             return Optional.empty();
         }
-        var matcher = pattern.matcher(header.strip());
-        // An id of zeros names no trace (W3C Trace Context: invalid); it joined every such request into one.
-        return matcher.matches() && !ZEROS.equals(matcher.group(1))
-                ? Optional.of(matcher.group(1).toLowerCase(Locale.ROOT)) : Optional.empty();
+        var matcher = CLOUD_TRACE.matcher(header.strip());
+        if (!matcher.matches() || ZEROS.equals(matcher.group(1))) {
+            return Optional.empty();
+        }
+        String spanId = null;
+        if (matcher.group(2) != null) {
+            try {
+                long span = Long.parseUnsignedLong(matcher.group(2));
+                spanId = span == 0 ? null : HexFormat.of().toHexDigits(span);
+            } catch (NumberFormatException tooLarge) {
+                spanId = null; // more than 64 bits: names no span; the trace still holds
+            }
+        }
+        return Optional.of(new Trace(matcher.group(1).toLowerCase(Locale.ROOT), spanId, "1".equals(matcher.group(3))));
+    }
+
+    /**
+     * {@code VERSION-TRACE_ID-PARENT_ID-FLAGS}. W3C Trace Context: a trace id or parent id of zeros, or version
+     * {@code ff}, makes the header invalid, and an invalid header is ignored whole.
+     */
+    private static Optional<Trace> traceparent(String header) {
+        if (header == null) {
+            return Optional.empty();
+        }
+        var matcher = TRACEPARENT.matcher(header.strip());
+        if (!matcher.matches() || matcher.group(1).equals("ff") || ZEROS.equals(matcher.group(2))
+                || matcher.group(3).equals("0000000000000000")) {
+            return Optional.empty();
+        }
+        boolean sampled = (HexFormat.fromHexDigits(matcher.group(4)) & 1) == 1;
+        return Optional.of(new Trace(matcher.group(2), matcher.group(3), sampled));
     }
 }
