@@ -28,4 +28,15 @@ class TargetsTest {
             assertThat(Targets.problemWith(path)).as(path).isNotNull();
         }
     }
+
+    @Test
+    void a_query_escape_is_two_hexadecimal_digits_of_either_case() {
+        for (String query : new String[] {"", "q=%41", "q=%e9%C3", "a=1&b=%2F%2f", "%20"}) {
+            assertThat(Targets.malformedEscape(query)).as(query).isEqualTo(-1);
+        }
+        assertThat(Targets.malformedEscape("q=%ZZ")).isEqualTo(2);
+        assertThat(Targets.malformedEscape("q=%4")).isEqualTo(2);
+        assertThat(Targets.malformedEscape("%")).isEqualTo(0);
+        assertThat(Targets.malformedEscape("a=%41&b=%G0")).isEqualTo(8);
+    }
 }

@@ -56,4 +56,29 @@ class UnservedPathsTest {
         assertThat(raw.text()).contains("application/problem+json");
         assertThat(service.get("/v1/robots/" + robot + "/repairs").body()).contains("\"repairs\":[]");
     }
+
+    /**
+     * A malformed percent escape in the query is one 400 on every route, before any runs: the list answered 500 (its
+     * parser threw), the create a 201 (it never read its query), the read and the probes a 200.
+     */
+    @Test
+    void a_malformed_escape_in_the_query_is_the_same_400_on_every_route() throws Exception {
+        long robot = service.create("target");
+        String body = "{\"name\": \"escaped\"}";
+        for (String request : new String[] {"GET /v1/robots?q=%ZZ", "GET /v1/robots?%", "GET /v1/robots/" + robot
+                + "?q=%4", "HEAD /v1/robots?limit=%G1", "GET /healthz?x=%", "GET /openapi.json?x=%ZZ",
+                "DELETE /v1/robots/" + robot + "?x=%ZZ", "POST /v1/robots?x=%ZZ"}) {
+            var raw = Raw.exchange(service.uri("/").getPort(), request + " HTTP/1.1\r\nHost: x\r\n" + AUTH
+                    + (request.startsWith("POST") ? "Content-Type: application/json\r\nContent-Length: "
+                            + body.length() + "\r\n" : "")
+                    + "Connection: close\r\n\r\n" + (request.startsWith("POST") ? body : ""));
+            assertThat(raw.statuses()).as(request + ": " + raw.text()).containsExactly(400);
+            assertThat(raw.text()).as(request).contains("application/problem+json");
+            if (!request.startsWith("HEAD")) {
+                assertThat(raw.text()).as(request).contains("percent escape that is not two hexadecimal digits");
+            }
+        }
+        assertThat(service.get("/v1/robots/" + robot).statusCode()).isEqualTo(200);
+        assertThat(service.get("/v1/robots").body()).doesNotContain("escaped");
+    }
 }
