@@ -104,14 +104,16 @@ public final class ApiDocs {
                 response.putHeader("Last-Modified", resource.lastModifiedHeader());
             }
             Problem failed;
+            boolean notModified = false;
             try {
                 failed = resource.preconditionFailedFor(ctx);
+                notModified = failed == null && resource.notModifiedFor(ctx.request());
             } catch (Problem unreadable) {
                 failed = unreadable;
             }
             if (failed != null) {
                 Problems.send(ctx, failed);
-            } else if (resource.notModifiedFor(ctx.request())) {
+            } else if (notModified) {
                 response.setStatusCode(304).end();
             } else {
                 response.putHeader("Content-Type", contentType).end(resource.body());

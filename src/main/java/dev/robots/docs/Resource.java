@@ -90,19 +90,12 @@ record Resource(Buffer body, String etag, Instant lastModified) {
     /**
      * Whether the client's copy is this one (RFC 9110 section 13.2.2): {@code If-None-Match} when it is sent (weak
      * comparison, {@code *} too), else {@code If-Modified-Since}; a date that cannot be read is ignored, as the RFC says.
+     * An If-None-Match that cannot be read is a 400 problem, as on a robot.
      */
     boolean notModifiedFor(HttpServerRequest request) {
-        var noneMatch = request.headers().getAll("If-None-Match");
-        if (!noneMatch.isEmpty()) {
-            for (String value : noneMatch) {
-                for (String item : value.split(",")) {
-                    String tag = item.strip();
-                    if (tag.equals("*") || (tag.startsWith("W/") ? tag.substring(2) : tag).equals(etag)) {
-                        return true;
-                    }
-                }
-            }
-            return false;
+        Preconditions.NoneMatch ifNoneMatch = Preconditions.ifNoneMatch(request);
+        if (ifNoneMatch != null) {
+            return ifNoneMatch.matches(etag);
         }
         String since = request.getHeader("If-Modified-Since");
         if (since == null || lastModified == null) {

@@ -1,11 +1,11 @@
 package dev.robots.http;
 
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * {@code If-Match} on the writes and on a robot's read (RFC 9110 §13.1.1): {@code *} or a list of entity tags,
@@ -23,9 +23,6 @@ import java.util.regex.Pattern;
  * @param tags the strong entity tags listed, quotes included; weak ones never match a strong comparison
  */
 public record Preconditions(boolean any, List<String> tags) {
-    /** One entity tag: optional W/, then a quoted string of visible characters other than the quote. */
-    private static final Pattern ENTITY_TAG = Pattern.compile("(W/)?\"[\\x21\\x23-\\x7E\\x80-\\xFF]*\"");
-
     /**
      * The strong ETag of a robot: its version, which moves on every change of its own state (name, repairs), and not
      * on its {@code count}. The count is a statistic that every GET moves (a second later, when the flush commits):
@@ -78,37 +75,101 @@ public record Preconditions(boolean any, List<String> tags) {
         if (values.isEmpty()) {
             return null;
         }
-        boolean any = false;
-        var tags = new ArrayList<String>();
-        int items = 0;
-        for (String value : values) {
-            for (String item : value.split(",")) {
-                String tag = item.strip();
-                if (tag.isEmpty()) {
+        List<String> items = entityTags(values, "If-Match");
+        if (items.isEmpty()) {
+            throw Problem.badRequest("If-Match must not be empty.");
+        }
+        boolean any = items.getFirst().equals("*");
+        // Weak tags never match a strong comparison, and are left out.
+        return new Preconditions(any, items.stream().filter(tag -> tag.startsWith("\"")).toList());
+    }
+
+    /**
+     * A request's If-None-Match (RFC 9110 §13.1.2), or null when it has none; a 400 problem when it cannot be read,
+     * as for If-Match. It was read leniently: a tag beside text that is none (`abc, "4"`) or beside `*` answered a 304,
+     * an unreadable one was ignored, where the same If-Match was refused.
+     *
+     * @param any  {@code *}: any current representation matches
+     * @param tags the entity tags listed, without W/ (a weak comparison, as RFC 9110 prescribes for If-None-Match)
+     */
+    public record NoneMatch(boolean any, List<String> tags) {
+        /** Whether the condition is false for a resource with {@code etag} (null: one without an ETag), a 304. */
+        public boolean matches(String etag) {
+            return any || (etag != null && tags.contains(etag));
+        }
+    }
+
+    /** The request's If-None-Match, or null when it has none; a 400 problem when it cannot be read. */
+    public static NoneMatch ifNoneMatch(HttpServerRequest request) {
+        if (!request.headers().contains(HttpHeaders.IF_NONE_MATCH)) {
+            return null; // most reads: no list made
+        }
+        List<String> values = request.headers().getAll(HttpHeaders.IF_NONE_MATCH);
+        List<String> items = entityTags(values, "If-None-Match");
+        boolean any = !items.isEmpty() && items.getFirst().equals("*");
+        return new NoneMatch(any, items.stream().map(tag -> tag.startsWith("W/") ? tag.substring(2) : tag).toList());
+    }
+
+    /**
+     * The items of an If-Match or If-None-Match: {@code *} alone, or entity tags ({@code W/} kept); lines of one name
+     * are one list (RFC 9110 §5.3), empty items are skipped. A tokenizer rather than a split at commas: a comma may
+     * stand inside an entity tag's quotes. Anything else, or {@code *} beside tags, is a 400 problem.
+     */
+    private static List<String> entityTags(List<String> lines, String header) {
+        var items = new ArrayList<String>(2);
+        for (String line : lines) {
+            int i = 0;
+            int n = line.length();
+            while (i < n) {
+                char c = line.charAt(i);
+                if (c == ' ' || c == '\t' || c == ',') {
+                    i++;
                     continue;
                 }
-                items++;
-                if (tag.equals("*")) {
-                    any = true;
-                } else if (ENTITY_TAG.matcher(tag).matches()) {
-                    if (!tag.startsWith("W/")) {
-                        tags.add(tag);
-                    }
+                int start = i;
+                if (c == '*') {
+                    i++;
                 } else {
-                    throw Problem.badRequest("If-Match must be * or a list of entity tags such as \"3\", not '%s'."
-                            .formatted(value.length() > 100 ? value.substring(0, 100) + "..." : value));
+                    if (line.startsWith("W/", i)) {
+                        i += 2;
+                    }
+                    if (i >= n || line.charAt(i) != '"') {
+                        throw unreadable(header, line);
+                    }
+                    i++;
+                    while (i < n && etagc(line.charAt(i))) {
+                        i++;
+                    }
+                    if (i >= n || line.charAt(i) != '"') {
+                        throw unreadable(header, line);
+                    }
+                    i++;
+                }
+                items.add(line.substring(start, i));
+                while (i < n && (line.charAt(i) == ' ' || line.charAt(i) == '\t')) {
+                    i++;
+                }
+                if (i < n && line.charAt(i) != ',') {
+                    throw unreadable(header, line);
                 }
             }
         }
-        if (!any && tags.isEmpty() && values.stream().allMatch(String::isBlank)) {
-            throw Problem.badRequest("If-Match must not be empty.");
-        }
-        if (any && items > 1) {
+        if (items.size() > 1 && items.contains("*")) {
             // `*` stands alone (RFC 9110: "*" / #entity-tag): `*, "7"` is a mistake whose intent cannot be known,
             // and reading it as `*` would drop the tag the client meant to check.
-            throw Problem.badRequest("If-Match must be * alone or a list of entity tags, not both.");
+            throw Problem.badRequest("%s must be * alone or a list of entity tags, not both.".formatted(header));
         }
-        return new Preconditions(any, List.copyOf(tags));
+        return items;
+    }
+
+    /** A character of an entity tag between its quotes: visible ASCII but the quote, or obs-text. */
+    private static boolean etagc(char c) {
+        return c == 0x21 || (c >= 0x23 && c <= 0x7E) || (c >= 0x80 && c <= 0xFF);
+    }
+
+    private static Problem unreadable(String header, String value) {
+        return Problem.badRequest("%s must be * or a list of entity tags such as \"3\", not '%s'."
+                .formatted(header, value.length() > 100 ? value.substring(0, 100) + "..." : value));
     }
 
     /**
@@ -126,29 +187,10 @@ public record Preconditions(boolean any, List<String> tags) {
             throw new Problem(412, "%s has no ETag, so no entity tag in If-Match can match it; send If-Match: * or none."
                     .formatted(what));
         }
-        if (!noneMatch(ctx.request().headers().getAll(HttpHeaders.IF_NONE_MATCH), null)) {
+        NoneMatch ifNoneMatch = ifNoneMatch(ctx.request());
+        if (ifNoneMatch != null && ifNoneMatch.matches(null)) {
             ctx.response().setStatusCode(304).end();
             return false;
-        }
-        return true;
-    }
-
-    /**
-     * Whether no entity tag of an {@code If-None-Match} header matches {@code etag} (RFC 9110 13.1.2: weak
-     * comparison, so {@code W/"3-1502"} matches; {@code *} matches any resource that exists, one without an ETag
-     * ({@code etag} null) too). No header: nothing matches.
-     */
-    public static boolean noneMatch(List<String> ifNoneMatch, String etag) {
-        for (String line : ifNoneMatch) {
-            for (String tag : line.split(",")) {
-                String candidate = tag.strip();
-                if (candidate.startsWith("W/")) {
-                    candidate = candidate.substring(2);
-                }
-                if (candidate.equals("*") || candidate.equals(etag)) {
-                    return false;
-                }
-            }
         }
         return true;
     }

@@ -104,7 +104,9 @@ public final class RobotRoutes {
     }
 
     private void getRobot(RoutingContext ctx, long id) {
-        Preconditions ifMatch = Preconditions.ifMatch(ctx); // a malformed one is a 400 before any look-up
+        // A malformed one is a 400 before any look-up.
+        Preconditions ifMatch = Preconditions.ifMatch(ctx);
+        Preconditions.NoneMatch ifNoneMatch = Preconditions.ifNoneMatch(ctx.request());
         var headers = ctx.request().headers();
         long seen = !headers.contains(HttpHeaders.IF_MATCH) && !headers.contains(HttpHeaders.IF_NONE_MATCH) ? -1
                 : Math.max(RobotRequests.newestTagged(headers.getAll(HttpHeaders.IF_MATCH)),
@@ -114,7 +116,7 @@ public final class RobotRoutes {
                     if (answer.isEmpty()) {
                         ctx.fail(missing(id)); // a 404 whatever the condition (RFC 9110 §13.2.1)
                     } else {
-                        found(ctx, id, answer.get(), ifMatch);
+                        found(ctx, id, answer.get(), ifMatch, ifNoneMatch);
                     }
                 })
                 .onFailure(ctx::fail);
@@ -126,7 +128,8 @@ public final class RobotRoutes {
      * {@code If-Match} that does not hold is evaluated first (RFC 9110 §13.2.2): a 412 with the current ETag, which
      * retrieved nothing and is not counted.
      */
-    private void found(RoutingContext ctx, long id, RobotCache.Entry robot, Preconditions ifMatch) {
+    private void found(RoutingContext ctx, long id, RobotCache.Entry robot, Preconditions ifMatch,
+            Preconditions.NoneMatch ifNoneMatch) {
         if (ctx.response().ended()) {
             return; // REQUEST_TIMEOUT_MS passed and a 503 went out instead: not a successful retrieval
         }
@@ -137,11 +140,10 @@ public final class RobotRoutes {
         }
         background.after(ctx, new CountReference(references, id));
         ctx.response().putHeader(ETAG, etag);
-        // Every line of If-None-Match: lines of one name are one list, and a tag in the second matches as well.
-        if (Preconditions.noneMatch(ctx.request().headers().getAll(HttpHeaders.IF_NONE_MATCH), etag)) {
-            send(ctx, 200, robot.body(robot.count()));
-        } else {
+        if (ifNoneMatch != null && ifNoneMatch.matches(etag)) {
             ctx.response().setStatusCode(304).end();
+        } else {
+            send(ctx, 200, robot.body(robot.count()));
         }
     }
 

@@ -104,6 +104,10 @@ class DocsRoutesTest {
                     ZonedDateTime.parse(modified, DateTimeFormatter.RFC_1123_DATE_TIME).minusDays(1));
             assertThat(send("GET", path, "If-Modified-Since", earlier).statusCode()).as(path).isEqualTo(200);
             assertThat(send("GET", path, "If-None-Match", "\"other\"").statusCode()).as(path).isEqualTo(200);
+            // Read as on a robot: text that is no entity tag is a 400 problem, not a 304 beside a tag that matches.
+            var unreadable = send("GET", path, "If-None-Match", "other, " + etag);
+            assertThat(unreadable.statusCode()).as(path).isEqualTo(400);
+            assertThat(unreadable.headers().firstValue("Content-Type")).as(path).hasValue("application/problem+json");
             assertThat(send("GET", path, "If-Modified-Since", "yesterday").statusCode()).as(path).isEqualTo(200);
 
             // The obsolete forms a recipient must read too (RFC 9110 section 5.6.7); they were ignored.

@@ -178,7 +178,7 @@ abstract class ConditionalWritesContract {
                 assertThat(star.statusCode()).as(method + " " + path + " *").isEqualTo(200);
                 // If-None-Match: * is false for a resource that exists: 304, no body (it was a 200, where a
                 // robot's GET answers 304); tags alone never match a resource without an ETag.
-                for (String noneMatch : List.of("*", "\"0\", *")) {
+                for (String noneMatch : List.of("*", "*, ")) { // `*` beside a tag is a 400 (RobotsApiContract)
                     var current = service.send(service.request(method, path, null, null)
                             .header("If-None-Match", noneMatch));
                     assertThat(current.statusCode()).as(method + " " + path + " " + noneMatch).isEqualTo(304);

@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -422,6 +423,29 @@ abstract class RobotsApiContract {
         // One GET, four 304s and one 200 above: six retrievals.
         assertThat(service.flushedCount(id)).isEqualTo(6);
         assertProblem(getIfNoneMatch(Long.MAX_VALUE, "*"), 404);
+    }
+
+    /**
+     * If-None-Match is read as strictly as If-Match: text that is no entity tag, or `*` beside tags, is a 400 (not
+     * counted), on a robot, a list and a repair alike. It was read leniently: `abc, "0"` and `*, "4"` answered 304,
+     * `abc` and `w/"0"` a 200. A comma inside an entity tag's quotes is part of the tag.
+     */
+    @Test
+    void an_if_none_match_that_cannot_be_read_is_a_400_and_is_not_counted() throws InterruptedException {
+        long id = service.create("strict");
+        for (String unreadable : List.of("abc", "abc, \"0\"", "*, \"0\"", "\"0\", *", "w/\"0\"", "\"0\" \"0\"",
+                "\"0", "W/ \"0\"", "\"0\";x")) {
+            for (String path : List.of("/v1/robots/" + id, "/v1/robots", "/v1/robots/" + id + "/repairs")) {
+                var answer = service.send(service.request("GET", path, null, null).header("If-None-Match", unreadable));
+                assertProblem(answer, 400);
+                assertThat(detail(answer)).as(unreadable).contains("If-None-Match");
+            }
+        }
+        assertThat(service.flushedCount(id)).as("a 400 retrieved nothing").isZero();
+        assertThat(getIfNoneMatch(id, "\"a,b\", \"0\"").statusCode()).isEqualTo(304);
+        assertThat(getIfNoneMatch(id, " W/\"0\" ,, ").statusCode()).isEqualTo(304);
+        assertThat(getIfNoneMatch(id, "\"a,b\"").statusCode()).isEqualTo(200);
+        assertThat(service.flushedCount(id)).isEqualTo(3);
     }
 
     @Test
