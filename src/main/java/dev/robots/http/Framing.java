@@ -2,6 +2,7 @@ package dev.robots.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -210,7 +211,9 @@ public final class Framing {
                 if (inputEnded && allAnswered()) {
                     closeAfterWrites(ctx);
                 } else if (unanswered == 0 && ctx.channel().attr(BODY_BROKEN_BEHIND).getAndSet(null) != null) {
-                    closeAfterWrites(ctx); // the request with the broken body was answered before its 400 could be
+                    // The request with the broken body was answered before its 400 could be; its body may still
+                    // be arriving.
+                    lingerThenClose(ctx.channel());
                 }
             }
         }
@@ -408,20 +411,28 @@ public final class Framing {
      */
     static void closeLingering(HttpConnection connection) {
         markClosing(connection);
-        if (!(connection instanceof ConnectionBase base) || !(base.channel() instanceof DuplexChannel channel)) {
+        if (!(connection instanceof ConnectionBase base) || !(base.channel() instanceof DuplexChannel)) {
             connection.close();
             return;
         }
-        channel.eventLoop().execute(() -> {
-            if (!channel.isActive() || channel.pipeline().get(Discard.class) != null) {
-                return;
-            }
-            channel.pipeline().addFirst(new Discard());
-            channel.config().setAutoRead(true);
-            // Shutting the output fails writes still queued: the answer goes out first.
-            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(flushed -> channel.shutdownOutput());
-            channel.eventLoop().schedule(() -> channel.close(), LINGER_MS, TimeUnit.MILLISECONDS);
-        });
+        base.channel().eventLoop().execute(() -> lingerThenClose(base.channel()));
+    }
+
+    /** {@link #closeLingering} on the channel's event loop. */
+    private static void lingerThenClose(Channel channel) {
+        channel.attr(CLOSING).set(Boolean.TRUE);
+        if (!(channel instanceof DuplexChannel duplex)) {
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        if (!channel.isActive() || channel.pipeline().get(Discard.class) != null) {
+            return;
+        }
+        channel.pipeline().addFirst(new Discard());
+        channel.config().setAutoRead(true);
+        // Shutting the output fails writes still queued: the answer goes out first.
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(flushed -> duplex.shutdownOutput());
+        channel.eventLoop().schedule(() -> channel.close(), LINGER_MS, TimeUnit.MILLISECONDS);
     }
 
     /** Bytes of a connection that is closing: read, so that closing it does not reset it, and thrown away. */
@@ -511,7 +522,11 @@ public final class Framing {
                 if (decoded instanceof HttpContent content && !(content instanceof HttpMessage)
                         && content.decoderResult().isFailure()) {
                     // The decoder reads nothing more from this connection: the request whose body this is, the last
-                    // one read, is answered (a 400) once those ahead of it are, then the connection closes.
+                    // one read, is answered (a 400) once those ahead of it are, then the connection closes. Nor do
+                    // the checks above: the failure came as a last content, which set inHead, and the rest of a
+                    // chunk line too long for the codec, arriving in a later read, was refused as a request line of
+                    // its own, a second answer and log entry (a black-box finding).
+                    done = true;
                     out.remove(i);
                     content.release();
                     brokenBody(ctx);
@@ -533,7 +548,9 @@ public final class Framing {
             int unanswered = answers == null ? 1 : answers.bodyBroken();
             Runnable answer = ctx.channel().attr(BROKEN_BODY).getAndSet(null);
             if (unanswered == 0) {
-                HalfClosed.closeAfterWrites(ctx);
+                // The body may still be arriving: closed at once, the connection was reset, and the client could
+                // lose the answer it was sent (a 401 to a chunked body).
+                lingerThenClose(ctx.channel());
             } else if (unanswered == 1 && answer != null) {
                 answer.run();
             } else {

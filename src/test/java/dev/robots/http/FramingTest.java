@@ -310,6 +310,56 @@ class FramingTest {
     }
 
     /**
+     * A chunk line far over the codec's limit (a chunk extension of 100,000 bytes) is one broken chunk: one 400, one
+     * log entry. The rest of the line, arriving in later reads, was refused as a request line of its own: a second
+     * 400 on the same connection and in the log (a black-box finding).
+     */
+    @Test
+    void a_chunk_line_over_the_limit_is_answered_and_logged_once() throws Exception {
+        try (var logs = new LogCapture(Level.INFO)) {
+            for (int length : new int[] {60_000, 100_000, 1_000_000}) {
+                var answer = refused("POST /v1/robots HTTP/1.1\r\nHost: x\r\n" + AUTH
+                        + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n10;"
+                        + "a".repeat(length) + "\r\n", 400);
+                assertThat(statusLines(answer)).as(answer.text()).isEqualTo(1);
+                assertThat(answer.text()).contains("malformed chunk");
+            }
+            Thread.sleep(200); // a second refusal, were there one, is logged as its answer is written
+            assertThat(logs.lines().stream().filter(line -> line.contains(" 400 ")).toList())
+                    .as("one entry per request").hasSize(3).allMatch(line -> line.startsWith("POST /v1/robots 400"));
+        }
+    }
+
+    /**
+     * A write without a token is answered 401 at once; its chunked body, broken, was then found while it still
+     * arrived, and the connection was closed at once: reset, where every other refusal of a body still arriving
+     * lingers (reads and drops it, so that the client reads its answer and a clean end).
+     */
+    @Test
+    void a_broken_chunked_body_behind_an_answer_given_lingers_rather_than_resetting() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            try (var socket = new java.net.Socket("127.0.0.1", port)) {
+                socket.setSoTimeout(5_000);
+                byte[] request = ("POST /v1/robots HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n10;" + "a".repeat(1_000_000) + "\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+                var sender = Thread.ofVirtual().start(() -> {
+                    try {
+                        socket.getOutputStream().write(request);
+                        socket.getOutputStream().flush();
+                    } catch (java.io.IOException stopped) {
+                        // What the test looks at is what the client reads.
+                    }
+                });
+                var text = new java.io.ByteArrayOutputStream();
+                socket.getInputStream().transferTo(text); // a reset throws "Connection reset" here
+                sender.join();
+                assertThat(text.toString(java.nio.charset.StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 401 ");
+            }
+        }
+    }
+
+    /**
      * A route that reads no body answers at once, and the broken chunk behind the head in the same packet was found
      * after: the close discarded the answer not yet flushed (and logged), and the client saw the connection dropped
      * without a status. On both ports.
