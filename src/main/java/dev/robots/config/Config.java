@@ -275,10 +275,11 @@ public record Config(
     }
 
     /**
-     * {@code API_TOKENS} (comma-separated) and {@code API_TOKENS_FILE} (one token per line; blank lines and lines
-     * starting with {@code #} skipped). Neither set: none, and BearerAuth decides what writes need. A set token file
-     * that is empty or unreadable, or an {@code API_TOKENS} of separators only ({@code ,}), stops the start rather
-     * than fall back to BearerAuth's choice: whoever set it meant its tokens to be the only ones.
+     * {@code API_TOKENS} (comma-separated) and {@code API_TOKENS_FILE} (one token per line, or comma-separated;
+     * blank lines and lines starting with {@code #} skipped). Neither set: none, and BearerAuth decides what writes
+     * need. A set token file that is empty or unreadable, or an {@code API_TOKENS} of separators only ({@code ,}),
+     * stops the start rather than fall back to BearerAuth's choice: whoever set it meant its tokens to be the only
+     * ones.
      */
     private static List<String> tokens(Reader reader) {
         var tokens = new ArrayList<String>();
@@ -299,7 +300,8 @@ public record Config(
     }
 
     /**
-     * The tokens of a token file (one per line; blank lines and lines starting with {@code #} skipped), at least one,
+     * The tokens of a token file (one per line, or several comma-separated; blank lines and lines starting with
+     * {@code #} skipped), at least one,
      * or a stop that names the file as {@code what} and says what is wrong, never quoting a token.
      */
     public static List<String> tokenFile(Path file, String what) {
@@ -315,7 +317,12 @@ public record Config(
             // readAllLines splits on CR, LF and CRLF; strip() takes the spaces an editor may leave at either end.
             String line = lines.get(i).strip();
             if (!line.isEmpty() && !line.startsWith("#")) {
-                tokens.add(checkedToken(line, "%s %s line %d".formatted(what, file, i + 1)));
+                // A line may list several, comma-separated, as API_TOKENS does: the same secret mounted as a file
+                // (Cloud Run, Kubernetes) holds them so. Taken whole, "a,b" was one token that no client sends, and
+                // every write was refused without a word. No token can hold a comma (API_TOKENS could not give it).
+                for (String token : split(line)) {
+                    tokens.add(checkedToken(token, "%s %s line %d".formatted(what, file, i + 1)));
+                }
             }
         }
         if (tokens.isEmpty()) {

@@ -25,6 +25,18 @@ class TokensConfigTest {
                 .containsExactly(GOOD, "second-token-0123456789");
     }
 
+    /** The API_TOKENS secret mounted as a file holds "a,b": two tokens, not one that no client sends. */
+    @Test
+    void a_token_file_line_may_list_tokens_comma_separated_as_api_tokens_does() throws Exception {
+        Path file = dir.resolve("mounted-secret");
+        Files.writeString(file, GOOD + ", second-token-0123456789,\nthird-token-0123456789\n");
+        assertThat(Config.from(Map.of("API_TOKENS_FILE", file.toString())).apiTokens())
+                .containsExactly(GOOD, "second-token-0123456789", "third-token-0123456789");
+        Files.writeString(file, ",,\n");
+        assertThat(catchThrowable(() -> Config.from(Map.of("API_TOKENS_FILE", file.toString()))))
+                .isInstanceOf(ConfigurationError.class).hasMessageContaining("holds no token");
+    }
+
     @Test
     void api_tokens_is_split_on_commas_only() {
         assertThat(Config.from(Map.of("API_TOKENS", " " + GOOD + " ,, other-token-0123456789,")).apiTokens())
