@@ -65,6 +65,13 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
         }
         checkPort(parsed);
         checkParameters(parsed.getRawQuery());
+        String path = parsed.getRawPath();
+        if (path == null || path.length() < 2 || path.indexOf('/', 1) >= 0) {
+            // Without one the reactive client connects to a database called "db" (and pgjdbc to one named as the
+            // user): a start failed with "database "db" does not exist", or migrated whatever was called so.
+            throw new ConfigurationError("DATABASE_URL names no database: give "
+                    + "postgres://USER:PASSWORD@HOST:PORT/DATABASE, the database one path segment");
+        }
         try {
             options = PgConnectOptions.fromUri(location);
         } catch (RuntimeException e) {

@@ -148,6 +148,20 @@ class ConfigurationMistakesTest {
         }
     }
 
+    /**
+     * The reactive client took a URL without a database for the database "db": a start failed with "database "db"
+     * does not exist", or migrated a database that happened to be called so; an empty one was called unparseable.
+     */
+    @Test
+    void a_url_that_names_no_database_says_so() {
+        for (String url : new String[] {"postgres://robots:secret-pw@127.0.0.1:5432", "postgres://robots@127.0.0.1",
+                "postgres://robots@127.0.0.1:5432/", "postgres://robots@127.0.0.1:5432?sslmode=disable",
+                "postgres://robots@127.0.0.1:5432/robots/more", "postgresql://robots@?host=/cloudsql/p:r:i"}) {
+            assertThat(start(Map.of("DATABASE_URL", url))).as(url).hasMessage("DATABASE_URL names no database: give "
+                    + "postgres://USER:PASSWORD@HOST:PORT/DATABASE, the database one path segment");
+        }
+    }
+
     @Test
     void a_url_parameter_or_port_that_cannot_be_used_is_named_for_what_is_wrong() {
         String url = "postgres://robots:secret-pw@127.0.0.1:5432/robots";
