@@ -150,7 +150,8 @@ public final class Database {
      * A connection PostgreSQL refuses is a mistake in {@code DATABASE_URL}: a database that does not exist (SQLSTATE
      * 3D000), a login it refuses (class 28), a setting in {@code ?options=} it cannot take ({@code -c
      * statement_timeout=abc}: 22023; an unknown one: 42704), whatever else it answers a new connection with; an
-     * address where nothing answers (class 08) is one too, or a database that is down. One line that says so, with
+     * address where nothing answers (class 08) is one too, or a database that is down; and a {@code statement_timeout}
+     * in {@code ?options=} too short for the migration (57014). One line that says so, with
      * PostgreSQL's own first line (it names the database, the user or the setting, never the password), instead of
      * Flyway's page of text. A failure once connected (a migration's) is not the URL's, and keeps its stack trace.
      */
@@ -167,6 +168,13 @@ public final class Database {
                 }
                 if (connecting || sql.getSQLState().equals("3D000") || sql.getSQLState().startsWith("28")) {
                     return Optional.of(new ConfigurationError("DATABASE_URL: PostgreSQL refuses it: " + reason));
+                }
+                // 57014 with this reason: a statement_timeout given in ?options= (no other statement_timeout is
+                // set on Flyway's connection) shorter than the schema's check or a migration takes. The URL's doing:
+                // one line, not Flyway's "Unable to check whether schema public is empty" and a page of stack.
+                if (sql.getSQLState().equals("57014") && reason.contains("statement timeout")) {
+                    return Optional.of(new ConfigurationError("DATABASE_URL: PostgreSQL cancelled the schema's "
+                            + "migration: " + reason + "; a statement_timeout in ?options= must leave it time"));
                 }
             }
         }

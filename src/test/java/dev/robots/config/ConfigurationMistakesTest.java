@@ -181,6 +181,24 @@ class ConfigurationMistakesTest {
                 .hasMessageStartingWith("DATABASE_URL has a query parameter that is not NAME=VALUE");
     }
 
+    /**
+     * A statement_timeout in ?options= too short for the schema's migration: Flyway's "Unable to check whether schema
+     * public is empty" and a page of stack trace; now one line that names the variable (a black-box finding).
+     */
+    @Test
+    void a_statement_timeout_in_the_url_too_short_for_the_migration_is_one_line() {
+        var database = dev.robots.TestDatabase.create("postgresql"); // fresh: the migration runs
+        try {
+            String url = database.env().get("DATABASE_URL");
+            assertThat(start(Map.of("DATABASE_URL", url + (url.contains("?") ? "&" : "?")
+                    + "options=-c%20statement_timeout%3D1")))
+                    .hasMessage("DATABASE_URL: PostgreSQL cancelled the schema's migration: ERROR: canceling statement "
+                            + "due to statement timeout; a statement_timeout in ?options= must leave it time");
+        } finally {
+            database.close();
+        }
+    }
+
     @Test
     void a_setting_in_the_url_that_postgresql_refuses_is_one_line_with_its_message() {
         // A password PostgreSQL's trust authentication ignores, so that the line can be seen not to quote it.
