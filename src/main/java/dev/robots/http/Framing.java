@@ -470,6 +470,12 @@ public final class Framing {
         private ScheduledFuture<?> headTimer;
         /** Refused or timed out: nothing more is read from this connection. */
         private boolean done;
+        /**
+         * A body found broken: nothing more is read as a request. Not {@link #done}, which the head timer takes for a
+         * refusal whose answer went out and closes the connection at: the requests ahead of the broken one may still
+         * be answering (a 201 lost), and the broken one's lingering close would be cut short.
+         */
+        private boolean bodyBroken;
 
         Strict(HttpServerOptions options, long headTimeoutNanos) {
             super(options);
@@ -478,7 +484,7 @@ public final class Framing {
 
         @Override
         protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
-            if (done) {
+            if (done || bodyBroken) {
                 buffer.skipBytes(buffer.readableBytes());
                 return;
             }
@@ -526,7 +532,7 @@ public final class Framing {
                     // the checks above: the failure came as a last content, which set inHead, and the rest of a
                     // chunk line too long for the codec, arriving in a later read, was refused as a request line of
                     // its own, a second answer and log entry (a black-box finding).
-                    done = true;
+                    bodyBroken = true;
                     out.remove(i);
                     content.release();
                     brokenBody(ctx);
