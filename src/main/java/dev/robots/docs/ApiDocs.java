@@ -99,10 +99,6 @@ public final class ApiDocs {
                 return;
             }
             Resource resource = read.result();
-            var response = ctx.response().putHeader("ETag", resource.etag()).putHeader("Cache-Control", cacheControl);
-            if (resource.lastModified() != null) {
-                response.putHeader("Last-Modified", resource.lastModifiedHeader());
-            }
             Problem failed;
             boolean notModified = false;
             try {
@@ -112,8 +108,20 @@ public final class ApiDocs {
                 failed = unreadable;
             }
             if (failed != null) {
+                // Without Cache-Control: a 400 or 412 sent with the file's (immutable, a day) could be kept by a
+                // shared cache and served for the file. A 412 says what the file is now: its ETag (in the problem)
+                // and Last-Modified.
+                if (failed.status() == 412 && resource.lastModified() != null) {
+                    ctx.response().putHeader("Last-Modified", resource.lastModifiedHeader());
+                }
                 Problems.send(ctx, failed);
-            } else if (notModified) {
+                return;
+            }
+            var response = ctx.response().putHeader("ETag", resource.etag()).putHeader("Cache-Control", cacheControl);
+            if (resource.lastModified() != null) {
+                response.putHeader("Last-Modified", resource.lastModifiedHeader());
+            }
+            if (notModified) {
                 response.setStatusCode(304).end();
             } else {
                 response.putHeader("Content-Type", contentType).end(resource.body());

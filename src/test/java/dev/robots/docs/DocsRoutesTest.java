@@ -108,6 +108,9 @@ class DocsRoutesTest {
             var unreadable = send("GET", path, "If-None-Match", "other, " + etag);
             assertThat(unreadable.statusCode()).as(path).isEqualTo(400);
             assertThat(unreadable.headers().firstValue("Content-Type")).as(path).hasValue("application/problem+json");
+            // Not with the file's caching headers, which a shared cache would keep the problem under for a day.
+            assertThat(unreadable.headers().firstValue("Cache-Control")).as(path).isEmpty();
+            assertThat(unreadable.headers().firstValue("ETag")).as(path).isEmpty();
             assertThat(send("GET", path, "If-Modified-Since", "yesterday").statusCode()).as(path).isEqualTo(200);
 
             // The obsolete forms a recipient must read too (RFC 9110 section 5.6.7); they were ignored.
@@ -141,6 +144,7 @@ class DocsRoutesTest {
                     var failed = send(method, path, condition.get(0), condition.get(1));
                     assertThat(failed.statusCode()).as(method + " " + path + " " + condition).isEqualTo(412);
                     assertThat(failed.headers().firstValue("ETag")).as(path).hasValue(etag);
+                    assertThat(failed.headers().firstValue("Cache-Control")).as(path).isEmpty();
                     assertThat(ApiContract.get().violations(failed)).as(method + " " + path).isEmpty();
                 }
                 // The sentence names the condition that failed: one under If-Unmodified-Since said "If-Match does

@@ -71,7 +71,9 @@ class OpenApiContractTest {
             for (String status : List.of("200", "304", "412")) {
                 JsonNode headers = contract.document().at(contract.resolve(pointer + status) + "/headers");
                 for (String header : List.of("ETag", "Last-Modified", "Cache-Control")) {
-                    assertThat(headers.has(header)).as("%s %s %s", path, status, header).isTrue();
+                    // A 412 is not sent with the file's caching (ApiDocs), which a shared cache would keep it under.
+                    boolean carried = !(status.equals("412") && header.equals("Cache-Control"));
+                    assertThat(headers.has(header)).as("%s %s %s", path, status, header).isEqualTo(carried);
                 }
             }
         }
