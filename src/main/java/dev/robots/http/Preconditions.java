@@ -173,6 +173,15 @@ public record Preconditions(boolean any, List<String> tags) {
     }
 
     /**
+     * Reads If-Match and If-None-Match, so that one that cannot be read is a 400 before any look-up (a missing
+     * resource was a 404 first, after a query); {@link #untagged} evaluates them once the resource is found.
+     */
+    public static void checkReadable(RoutingContext ctx) {
+        ifMatch(ctx);
+        ifNoneMatch(ctx.request());
+    }
+
+    /**
      * If-Match on a resource that has no entity tag (a page of a list, a repair): only {@code *} holds (the resource
      * exists); a list of tags never matches (RFC 9110 §13.1.1), so the method is not performed and the answer is 412.
      * Ignored, a client that meant "only if it is still what I saw" was served as if it had not asked.

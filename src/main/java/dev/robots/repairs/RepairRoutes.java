@@ -109,6 +109,7 @@ public final class RepairRoutes {
 
     private void getRepair(RoutingContext ctx) {
         long id = RobotRequests.positiveLong(ctx.pathParam("repair_id"), "The repair id");
+        Preconditions.checkReadable(ctx);
         repairs.find(pool, id)
                 .compose(repair -> repair == null
                         ? Future.failedFuture(Problem.notFound("There is no repair with id %d.".formatted(id)))
@@ -133,6 +134,7 @@ public final class RepairRoutes {
         int limit = RobotRequests.limit(ctx);
         long cursor = RobotRequests.after(ctx);
         long after = cursor == 0 ? Long.MAX_VALUE : cursor;
+        Preconditions.checkReadable(ctx);
         repairs.robotExists(pool, robotId)
                 .compose(exists -> {
                     if (!exists) {

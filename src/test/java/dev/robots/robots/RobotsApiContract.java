@@ -442,6 +442,12 @@ abstract class RobotsApiContract {
             }
         }
         assertThat(service.flushedCount(id)).as("a 400 retrieved nothing").isZero();
+        // Before any look-up: what is missing does not answer 404 first.
+        for (String path : List.of("/v1/robots/" + Long.MAX_VALUE, "/v1/robots/" + Long.MAX_VALUE + "/repairs",
+                "/v1/repairs/" + Long.MAX_VALUE)) {
+            assertProblem(service.send(service.request("GET", path, null, null).header("If-None-Match", "abc")), 400);
+            assertProblem(service.send(service.request("GET", path, null, null).header("If-Match", "abc")), 400);
+        }
         assertThat(getIfNoneMatch(id, "\"a,b\", \"0\"").statusCode()).isEqualTo(304);
         assertThat(getIfNoneMatch(id, " W/\"0\" ,, ").statusCode()).isEqualTo(304);
         assertThat(getIfNoneMatch(id, "\"a,b\"").statusCode()).isEqualTo(200);
