@@ -40,6 +40,12 @@ class JsonLogsIT {
             http.send(HttpRequest.newBuilder(jar.uri("/healthz"))
                     .header("X-Cloud-Trace-Context", "105445aa7843bc8bf206b12000100000/18446744073709551616")
                     .build(), HttpResponse.BodyHandlers.discarding());
+            // A span of 21 digits, or not a number: no span, the trace and its flag still hold.
+            for (String span : List.of("123456789012345678901", "abc")) {
+                http.send(HttpRequest.newBuilder(jar.uri("/healthz"))
+                        .header("X-Cloud-Trace-Context", "105445aa7843bc8bf206b12000100000/" + span + ";o=1").build(),
+                        HttpResponse.BodyHandlers.discarding());
+            }
             // W3C: a parent id of zeros makes the whole traceparent invalid, ignored.
             http.send(HttpRequest.newBuilder(jar.uri("/healthz"))
                     .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01").build(),
@@ -62,9 +68,9 @@ class JsonLogsIT {
                     .anyMatch(e -> e.getString("message").equals("Received SIGTERM"));
 
             var access = entries.stream().filter(e -> e.containsKey("httpRequest")).toList();
-            assertThat(access).hasSize(6);
+            assertThat(access).hasSize(8);
             assertThat(access.get(2).containsKey("logging.googleapis.com/trace")).isFalse();
-            assertThat(access.get(5).containsKey("logging.googleapis.com/trace")).isFalse();
+            assertThat(access.get(7).containsKey("logging.googleapis.com/trace")).isFalse();
             assertThat(access.getFirst().getJsonObject("httpRequest").getMap())
                     .containsEntry("requestMethod", "GET").containsEntry("requestUrl", "/v1/robots/1")
                     .containsEntry("status", 404).containsKeys("latency", "responseSize");
@@ -82,6 +88,12 @@ class JsonLogsIT {
             assertThat(access.get(4).getString("logging.googleapis.com/trace"))
                     .isEqualTo("projects/test-project/traces/105445aa7843bc8bf206b12000100000");
             assertThat(access.get(4).containsKey("logging.googleapis.com/spanId")).isFalse();
+            for (var entry : access.subList(5, 7)) {
+                assertThat(entry.getString("logging.googleapis.com/trace"))
+                        .isEqualTo("projects/test-project/traces/105445aa7843bc8bf206b12000100000");
+                assertThat(entry.containsKey("logging.googleapis.com/spanId")).isFalse();
+                assertThat(entry.getBoolean("logging.googleapis.com/trace_sampled")).isTrue();
+            }
         }
     }
 }

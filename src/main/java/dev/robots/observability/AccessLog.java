@@ -25,8 +25,8 @@ import java.util.regex.Pattern;
 public final class AccessLog {
     private static final Logger LOG = Logger.getLogger("access");
     /** {@code TRACE_ID[/SPAN_ID][;o=OPTIONS]}: what follows the trace id is read only when it is well formed. */
-    private static final Pattern CLOUD_TRACE = Pattern.compile(
-            "([0-9a-fA-F]{32})(?:/(?:([0-9]{1,20})(?:;o=([0-9]+))?.*)?)?");
+    private static final Pattern CLOUD_TRACE = Pattern.compile("([0-9a-fA-F]{32})(?:/([^;]*))?(?:;(.*))?");
+    private static final Pattern SPAN = Pattern.compile("[0-9]{1,20}");
     /** Query parameter names that carry credentials by convention (OAuth's access_token, API keys, signatures). */
     private static final Pattern SECRET_PARAMETER = Pattern.compile(
             "token|key|secret|pass|pwd|auth|session|signature|sig$|credential|code$|jwt|bearer");
@@ -236,7 +236,7 @@ public final class AccessLog {
             return Optional.empty();
         }
         String spanId = null;
-        if (matcher.group(2) != null) {
+        if (matcher.group(2) != null && SPAN.matcher(matcher.group(2)).matches()) {
             try {
                 long span = Long.parseUnsignedLong(matcher.group(2));
                 spanId = span == 0 ? null : HexFormat.of().toHexDigits(span);
@@ -244,7 +244,8 @@ public final class AccessLog {
                 spanId = null; // more than 64 bits: names no span; the trace still holds
             }
         }
-        return Optional.of(new Trace(matcher.group(1).toLowerCase(Locale.ROOT), spanId, "1".equals(matcher.group(3))));
+        boolean sampled = "o=1".equals(matcher.group(3));
+        return Optional.of(new Trace(matcher.group(1).toLowerCase(Locale.ROOT), spanId, sampled));
     }
 
     /**
