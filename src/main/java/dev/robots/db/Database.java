@@ -139,7 +139,8 @@ public final class Database {
         try {
             result = flyway.migrate();
         } catch (FlywayException e) {
-            throw refusedConnection(e).orElseThrow(() -> e);
+            throw refusedConnection(e, target.jdbcUrl(config.dbTimeout()).contains("statement_timeout"))
+                    .orElseThrow(() -> e);
         }
         LOG.info(() -> "Schema at version %s (%d migrations applied now)"
                 .formatted(flyway.info().current().getVersion(), result.migrationsExecuted));
@@ -155,7 +156,7 @@ public final class Database {
      * PostgreSQL's own first line (it names the database, the user or the setting, never the password), instead of
      * Flyway's page of text. A failure once connected (a migration's) is not the URL's, and keeps its stack trace.
      */
-    private static Optional<ConfigurationError> refusedConnection(FlywayException failure) {
+    private static Optional<ConfigurationError> refusedConnection(FlywayException failure, boolean urlSetsTimeout) {
         boolean connecting = false;
         for (Throwable t = failure; t != null; t = t.getCause()) {
             connecting |= t instanceof FlywaySqlUnableToConnectToDbException;
@@ -169,12 +170,16 @@ public final class Database {
                 if (connecting || sql.getSQLState().equals("3D000") || sql.getSQLState().startsWith("28")) {
                     return Optional.of(new ConfigurationError("DATABASE_URL: PostgreSQL refuses it: " + reason));
                 }
-                // 57014 with this reason: a statement_timeout given in ?options= (no other statement_timeout is
-                // set on Flyway's connection) shorter than the schema's check or a migration takes. The URL's doing:
-                // one line, not Flyway's "Unable to check whether schema public is empty" and a page of stack.
-                if (sql.getSQLState().equals("57014") && reason.contains("statement timeout")) {
+                // 57014 with this reason while the URL's ?options= sets statement_timeout: shorter than the
+                // schema's check or a migration takes. The URL's doing: one line with what Flyway was at, not its
+                // page of stack. A timeout set elsewhere (ALTER ROLE, the server's settings) keeps Flyway's report.
+                if (urlSetsTimeout && sql.getSQLState().equals("57014") && reason.contains("statement timeout")) {
+                    String doing = failure.getMessage() == null ? "" : failure.getMessage().lines()
+                            .filter(line -> !line.isBlank()).findFirst().map(line -> " (" + line.strip() + ")")
+                            .orElse("");
                     return Optional.of(new ConfigurationError("DATABASE_URL: PostgreSQL cancelled the schema's "
-                            + "migration: " + reason + "; a statement_timeout in ?options= must leave it time"));
+                            + "migration" + doing + ": " + reason + "; the statement_timeout in ?options= must leave "
+                            + "it time"));
                 }
             }
         }

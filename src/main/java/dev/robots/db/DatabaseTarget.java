@@ -44,7 +44,10 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
                     "DATABASE_URL must start with postgres://, postgresql:// or jdbc:postgresql://");
         }
         String rest = uri.substring(schemeEnd + 3);
-        int at = rest.lastIndexOf('@');
+        // The user and password end at the last @ before the query: one in the query is the query's (a Cloud SQL IAM
+        // user, ?user=sa@project.iam), and one with no host before it at all (postgres:///db?...) has none.
+        int queryStart = rest.indexOf('?');
+        int at = rest.startsWith("/") ? -1 : rest.lastIndexOf('@', queryStart < 0 ? rest.length() : queryStart - 1);
         String user = null;
         String password = null;
         if (at >= 0) {
