@@ -142,8 +142,11 @@ public final class Database {
             throw refusedConnection(e, target.jdbcUrl(config.dbTimeout()).contains("statement_timeout"))
                     .orElseThrow(() -> e);
         }
-        LOG.info(() -> "Schema at version %s (%d migrations applied now)"
-                .formatted(flyway.info().current().getVersion(), result.migrationsExecuted));
+        // From the migration's own result: flyway.info() queried the database again, outside the failure handling
+        // above, and a statement cancelled there (a statement_timeout in ?options=) stopped the start with Flyway's
+        // page of stack trace (a black-box finding).
+        String version = result.targetSchemaVersion != null ? result.targetSchemaVersion : result.initialSchemaVersion;
+        LOG.info(() -> "Schema at version %s (%d migrations applied now)".formatted(version, result.migrationsExecuted));
         return null;
     }
 
