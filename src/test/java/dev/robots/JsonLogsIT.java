@@ -46,6 +46,13 @@ class JsonLogsIT {
                         .header("X-Cloud-Trace-Context", "105445aa7843bc8bf206b12000100000/" + span + ";o=1").build(),
                         HttpResponse.BodyHandlers.discarding());
             }
+            // A later version is read by its first 55 characters; spaces around the options do not unset them.
+            http.send(HttpRequest.newBuilder(jar.uri("/healthz"))
+                    .header("traceparent", "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-later").build(),
+                    HttpResponse.BodyHandlers.discarding());
+            http.send(HttpRequest.newBuilder(jar.uri("/healthz"))
+                    .header("X-Cloud-Trace-Context", "105445aa7843bc8bf206b12000100000/1 ;o=1").build(),
+                    HttpResponse.BodyHandlers.discarding());
             // W3C: a parent id of zeros makes the whole traceparent invalid, ignored.
             http.send(HttpRequest.newBuilder(jar.uri("/healthz"))
                     .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01").build(),
@@ -68,9 +75,9 @@ class JsonLogsIT {
                     .anyMatch(e -> e.getString("message").equals("Received SIGTERM"));
 
             var access = entries.stream().filter(e -> e.containsKey("httpRequest")).toList();
-            assertThat(access).hasSize(8);
+            assertThat(access).hasSize(10);
             assertThat(access.get(2).containsKey("logging.googleapis.com/trace")).isFalse();
-            assertThat(access.get(7).containsKey("logging.googleapis.com/trace")).isFalse();
+            assertThat(access.get(9).containsKey("logging.googleapis.com/trace")).isFalse();
             assertThat(access.getFirst().getJsonObject("httpRequest").getMap())
                     .containsEntry("requestMethod", "GET").containsEntry("requestUrl", "/v1/robots/1")
                     .containsEntry("status", 404).containsKeys("latency", "responseSize");
@@ -88,6 +95,11 @@ class JsonLogsIT {
             assertThat(access.get(4).getString("logging.googleapis.com/trace"))
                     .isEqualTo("projects/test-project/traces/105445aa7843bc8bf206b12000100000");
             assertThat(access.get(4).containsKey("logging.googleapis.com/spanId")).isFalse();
+            assertThat(access.get(7).getString("logging.googleapis.com/spanId")).isEqualTo("00f067aa0ba902b7");
+            assertThat(access.get(7).getString("logging.googleapis.com/trace"))
+                    .isEqualTo("projects/test-project/traces/4bf92f3577b34da6a3ce929d0e0e4736");
+            assertThat(access.get(8).getBoolean("logging.googleapis.com/trace_sampled")).isTrue();
+            assertThat(access.get(8).getString("logging.googleapis.com/spanId")).isEqualTo("0000000000000001");
             for (var entry : access.subList(5, 7)) {
                 assertThat(entry.getString("logging.googleapis.com/trace"))
                         .isEqualTo("projects/test-project/traces/105445aa7843bc8bf206b12000100000");

@@ -30,8 +30,9 @@ public final class AccessLog {
     /** Query parameter names that carry credentials by convention (OAuth's access_token, API keys, signatures). */
     private static final Pattern SECRET_PARAMETER = Pattern.compile(
             "token|key|secret|pass|pwd|auth|session|signature|sig$|credential|code$|jwt|bearer");
+    /** Version 00 is exactly this; a later version may carry more after it, behind a dash (W3C Trace Context). */
     private static final Pattern TRACEPARENT = Pattern.compile(
-            "([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})");
+            "([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?");
     private static final String ZEROS = "0".repeat(32);
 
     private final Optional<String> project;
@@ -231,7 +232,7 @@ public final class AccessLog {
         if (header == null) {
             return Optional.empty();
         }
-        var matcher = CLOUD_TRACE.matcher(header.strip());
+        var matcher = CLOUD_TRACE.matcher(header.replace(" ", ""));
         if (!matcher.matches() || ZEROS.equals(matcher.group(1))) {
             return Optional.empty();
         }
@@ -250,7 +251,8 @@ public final class AccessLog {
 
     /**
      * {@code VERSION-TRACE_ID-PARENT_ID-FLAGS}. W3C Trace Context: a trace id or parent id of zeros, or version
-     * {@code ff}, makes the header invalid, and an invalid header is ignored whole.
+     * {@code ff}, makes the header invalid, and an invalid header is ignored whole; a version after 00 is read by its
+     * first 55 characters, whatever follows them behind a dash.
      */
     private static Optional<Trace> traceparent(String header) {
         if (header == null) {
@@ -258,7 +260,8 @@ public final class AccessLog {
         }
         var matcher = TRACEPARENT.matcher(header.strip());
         if (!matcher.matches() || matcher.group(1).equals("ff") || ZEROS.equals(matcher.group(2))
-                || matcher.group(3).equals("0000000000000000")) {
+                || matcher.group(3).equals("0000000000000000")
+                || (matcher.group(5) != null && matcher.group(1).equals("00"))) {
             return Optional.empty();
         }
         boolean sampled = (HexFormat.fromHexDigits(matcher.group(4)) & 1) == 1;
