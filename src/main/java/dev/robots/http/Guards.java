@@ -113,7 +113,13 @@ public final class Guards {
             port = Integer.parseInt(digits);
             host = host.substring(0, colon);
         }
-        return port == authority.port() && unbracketed(host).equalsIgnoreCase(unbracketed(authority.host()));
+        // A port left out is the scheme's default: browsers drop it from Origin, while a front end may spell it in
+        // Host (robots.example:443), and that page's writes got the 403 meant for other origins.
+        int defaultPort = origin.regionMatches(true, 0, "https", 0, scheme) && scheme == 5 ? 443
+                : origin.regionMatches(true, 0, "http", 0, scheme) && scheme == 4 ? 80 : -2;
+        boolean samePort = port == authority.port() || (port == -1 && authority.port() == defaultPort)
+                || (authority.port() == -1 && port == defaultPort);
+        return samePort && unbracketed(host).equalsIgnoreCase(unbracketed(authority.host()));
     }
 
     private static String unbracketed(String host) {

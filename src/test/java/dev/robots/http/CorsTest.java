@@ -95,6 +95,19 @@ class CorsTest {
             // The Host header is what the request was sent to: one that names the Origin's host is that origin's.
             var rebound = Raw.exchange(port, "GET /v1/robots HTTP/1.1\r\nHost: localhost:%d\r\nOrigin: http://localhost:%d\r\nConnection: close\r\n\r\n".formatted(port, port));
             assertThat(rebound.status()).isEqualTo(200);
+            // A port left out is the scheme's default, on either side: a front end may spell :443 in Host.
+            for (String[] pair : new String[][] {{"robots.example:443", "https://robots.example"},
+                    {"robots.example:80", "http://robots.example"}, {"robots.example", "https://robots.example:443"}}) {
+                var own = Raw.exchange(port, "GET /v1/robots HTTP/1.1\r\nHost: %s\r\nOrigin: %s\r\nConnection: close\r\n\r\n"
+                        .formatted(pair[0], pair[1]));
+                assertThat(own.status()).as(pair[0] + " " + pair[1]).isEqualTo(200);
+            }
+            for (String[] pair : new String[][] {{"robots.example:443", "http://robots.example"},
+                    {"robots.example:8443", "https://robots.example"}}) {
+                var other = Raw.exchange(port, "GET /v1/robots HTTP/1.1\r\nHost: %s\r\nOrigin: %s\r\nConnection: close\r\n\r\n"
+                        .formatted(pair[0], pair[1]));
+                assertThat(other.status()).as(pair[0] + " " + pair[1]).isEqualTo(403);
+            }
         }
     }
 
