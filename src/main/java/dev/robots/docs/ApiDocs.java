@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
 public final class ApiDocs {
     /** Swagger UI's own scripts and styles, only from this server, plus the inline styles its components set. */
     private static final String PAGE_POLICY =
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
+                    + "base-uri 'none'; form-action 'self'";
     /**
      * The two files of the webjar the page loads, under its version directory (index.html names the version). The
      * webjar also holds Swagger UI's demo pages (index.html, pointing at petstore.swagger.io, oauth2-redirect.html),
@@ -88,6 +89,9 @@ public final class ApiDocs {
      * If-Match is not performed); the same headers for GET and HEAD.
      */
     private void send(RoutingContext ctx, String name, String contentType, String cacheControl) {
+        // The page and its scripts are taken for what their Content-Type says, never sniffed; links from the page
+        // tell no other site where it was.
+        ctx.response().putHeader("X-Content-Type-Options", "nosniff").putHeader("Referrer-Policy", "no-referrer");
         resources.computeIfAbsent(name, this::read).onComplete(read -> {
             if (read.failed()) {
                 resources.remove(name); // a version path that is not the webjar's: not kept, whatever is asked

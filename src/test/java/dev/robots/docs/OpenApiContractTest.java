@@ -111,11 +111,16 @@ class OpenApiContractTest {
 
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(
-                policy -> assertThat(policy).startsWith("default-src 'self'"));
+                policy -> assertThat(policy).startsWith("default-src 'self'").contains("base-uri 'none'"));
         assertThat(page.body()).doesNotContain("://");
-        for (String asset : List.of("/docs/init.js", page.body().replaceAll("(?s).*src=\"([^\"]+bundle\\.js)\".*", "$1"),
+        for (String asset : List.of("/docs", "/openapi.json", "/docs/init.js",
+                page.body().replaceAll("(?s).*src=\"([^\"]+bundle\\.js)\".*", "$1"),
                 page.body().replaceAll("(?s).*href=\"([^\"]+\\.css)\".*", "$1"))) {
-            assertThat(service.get(asset).statusCode()).as(asset).isEqualTo(200);
+            var answer = service.get(asset);
+            assertThat(answer.statusCode()).as(asset).isEqualTo(200);
+            // Never sniffed as another type, and no Referer from the page to another site.
+            assertThat(answer.headers().firstValue("X-Content-Type-Options")).as(asset).hasValue("nosniff");
+            assertThat(answer.headers().firstValue("Referrer-Policy")).as(asset).hasValue("no-referrer");
         }
     }
 
