@@ -164,6 +164,9 @@ public record Config(
             "trace", Level.FINEST, "debug", Level.FINE, "info", Level.INFO, "warn", Level.WARNING,
             "warning", Level.WARNING, "error", Level.SEVERE, "off", Level.OFF);
 
+    /** A package or class name, as loggers are named. */
+    private static final Pattern LOGGER = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(?:\\.[A-Za-z_$][A-Za-z0-9_$]*)*");
+
     /** {@code LEVEL[,LOGGER=LEVEL...]}: a bare level is the root logger's; a logger's level covers its children. */
     static Map<String, Level> logLevels(String spec) {
         var levels = new LinkedHashMap<String, Level>();
@@ -180,6 +183,11 @@ public record Config(
                 throw new ConfigurationError(("LOG_LEVEL must be a level (trace, debug, info, warn or warning, error, off), "
                         + "then logger=level items, e.g. info,dev.robots.counting=debug; '%s' is not one")
                         .formatted(entry));
+            }
+            if (equals > 0 && !LOGGER.matcher(logger).matches()) {
+                // A logger no code has (info;dev.robots=debug, a space inside) set nothing, without a word.
+                throw new ConfigurationError(("LOG_LEVEL: '%s' is not a logger name (a package or class, such as "
+                        + "dev.robots.counting); items are separated by commas").formatted(logger));
             }
             levels.put(logger, level);
         }

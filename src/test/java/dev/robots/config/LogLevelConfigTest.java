@@ -53,6 +53,17 @@ class LogLevelConfigTest {
         assertThat(cloudRun.trustProxy()).isTrue();
     }
 
+    /** A logger no code has set nothing, without a word: items are separated by commas, loggers named by package. */
+    @ParameterizedTest
+    @ValueSource(strings = {"info;dev.robots=debug", "info,dev robots=debug", "info,dev..robots=debug",
+        "info,.dev=debug", "info,dev.robots.=debug", "info,1dev=debug"})
+    void a_logger_name_that_no_logger_has_stops_the_start(String value) {
+        assertThatThrownBy(() -> Config.from(Map.of("LOG_LEVEL", value)))
+                .isInstanceOf(ConfigurationError.class).hasMessageContaining("is not a logger name");
+        assertThat(Config.from(Map.of("LOG_LEVEL", "info,io.vertx.ext.web.RoutingContext=info,org.h2$x=warn"))
+                .logLevels()).containsKeys("io.vertx.ext.web.RoutingContext", "org.h2$x");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"loud", "info,dev.robots=", "=debug", "info,dev.robots=verbose"})
     void anything_else_stops_the_start_and_says_what_it_takes(String value) {
