@@ -191,6 +191,10 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
                 throw new ConfigurationError("DATABASE_URL gives %s twice".formatted(quoted));
             }
             String value = parameter.substring(equals + 1);
+            if (value.isEmpty() && !name.equals("password")) {
+                // ?host= reached a TCP host named by nothing (localhost), where a Unix socket's directory was meant.
+                throw new ConfigurationError("DATABASE_URL gives %s with no value".formatted(quoted));
+            }
             if (name.equals("sslmode") && !SSL_MODES.contains(value)) {
                 throw new ConfigurationError("DATABASE_URL: sslmode must be one of "
                         + "disable, allow, prefer, require, verify-ca, verify-full");
