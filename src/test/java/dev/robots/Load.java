@@ -24,6 +24,9 @@ public final class Load {
     private final Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
     private final LongAdder failures = new LongAdder();
     private final AtomicBoolean stopped = new AtomicBoolean();
+    /** Each request's X-Request-Id is this prefix and a number, so that the server's log can be matched with it. */
+    private final AtomicLong sequence = new AtomicLong();
+    private final java.util.Set<String> okRequestIds = ConcurrentHashMap.newKeySet();
 
     /**
      * Sends up to {@code requests} GETs of random robots among {@code ids}, {@code connections} at a time, each
@@ -52,12 +55,15 @@ public final class Load {
 
     private void once(HttpClient client, URI base, long id) {
         sent.computeIfAbsent(id, k -> new LongAdder()).increment();
+        String requestId = "load-" + sequence.incrementAndGet();
         try {
             var response = client.send(HttpRequest.newBuilder(base.resolve("/v1/robots/" + id))
+                    .header("X-Request-Id", requestId)
                     .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
             statuses.computeIfAbsent(response.statusCode(), k -> new LongAdder()).increment();
             if (response.statusCode() == 200) {
                 ok.computeIfAbsent(id, k -> new LongAdder()).increment();
+                okRequestIds.add(requestId);
             }
         } catch (java.io.IOException e) {
             failures.increment();
@@ -94,6 +100,11 @@ public final class Load {
     public long status(int status) {
         var count = statuses.get(status);
         return count == null ? 0 : count.sum();
+    }
+
+    /** The X-Request-Id of every request answered 200 ({@code load-N}). */
+    public java.util.Set<String> okRequestIds() {
+        return okRequestIds;
     }
 
     /** Requests that got no HTTP answer at all (refused or reset connections). */
