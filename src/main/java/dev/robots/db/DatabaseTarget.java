@@ -66,6 +66,11 @@ record DatabaseTarget(Dialect dialect, String jdbcUrl, String user, String passw
         } catch (URISyntaxException e) {
             throw unparseable(e);
         }
+        if (parsed.getRawFragment() != null) {
+            // Called unparseable "after its user and password", which sent the reader to the wrong part.
+            throw new ConfigurationError("DATABASE_URL has a # part, which a database URL does not take (a # in the "
+                    + "password is written %23)");
+        }
         checkPort(parsed);
         checkParameters(parsed.getRawQuery());
         String path = parsed.getRawPath();

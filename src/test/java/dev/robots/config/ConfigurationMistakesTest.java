@@ -192,6 +192,8 @@ class ConfigurationMistakesTest {
                 .hasMessage("DATABASE_URL gives the parameter 'sslmode' twice");
         assertThat(start(Map.of("DATABASE_URL", url + "?sslmode")))
                 .hasMessageStartingWith("DATABASE_URL has a query parameter that is not NAME=VALUE");
+        assertThat(start(Map.of("DATABASE_URL", url + "#frag"))).hasMessage("DATABASE_URL has a # part, which a "
+                + "database URL does not take (a # in the password is written %23)");
         // ?host= with nothing after it reached localhost over TCP, where a Unix socket's directory was meant.
         for (String empty : new String[] {"host", "user", "sslmode", "application_name", "options"}) {
             assertThat(start(Map.of("DATABASE_URL", url + "?" + empty + "=")))
