@@ -27,6 +27,7 @@ public final class Load {
     /** Each request's X-Request-Id is this prefix and a number, so that the server's log can be matched with it. */
     private final AtomicLong sequence = new AtomicLong();
     private final java.util.Set<String> okRequestIds = ConcurrentHashMap.newKeySet();
+    private final Map<Long, java.util.Set<String>> okRequestIdsByRobot = new ConcurrentHashMap<>();
 
     /**
      * Sends up to {@code requests} GETs of random robots among {@code ids}, {@code connections} at a time, each
@@ -64,6 +65,7 @@ public final class Load {
             if (response.statusCode() == 200) {
                 ok.computeIfAbsent(id, k -> new LongAdder()).increment();
                 okRequestIds.add(requestId);
+                okRequestIdsByRobot.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet()).add(requestId);
             }
         } catch (java.io.IOException e) {
             failures.increment();
@@ -105,6 +107,11 @@ public final class Load {
     /** The X-Request-Id of every request answered 200 ({@code load-N}). */
     public java.util.Set<String> okRequestIds() {
         return okRequestIds;
+    }
+
+    /** The X-Request-Id of every request for robot {@code id} answered 200. */
+    public java.util.Set<String> okRequestIds(long id) {
+        return okRequestIdsByRobot.getOrDefault(id, java.util.Set.of());
     }
 
     /** Requests that got no HTTP answer at all (refused or reset connections). */
