@@ -337,6 +337,9 @@ public final class Database {
                     || t instanceof FileNotFoundException
                     || t instanceof Errors.NativeIoException
                     || t instanceof ClosedChannelException
+                    // A connection the database closed (a terminated backend) as a query was written on it: the
+                    // client shuts its output and fails the write so (seen on io_uring, a 500 in CI).
+                    || t instanceof io.netty.channel.socket.ChannelOutputShutdownException
                     || t instanceof TimeoutException
                     || t instanceof ClosedConnectionException
                     || t instanceof io.netty.channel.ConnectTimeoutException
