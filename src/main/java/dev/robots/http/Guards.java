@@ -115,8 +115,11 @@ public final class Guards {
         }
         // A port left out is the scheme's default: browsers drop it from Origin, while a front end may spell it in
         // Host (robots.example:443), and that page's writes got the 403 meant for other origins.
-        int defaultPort = origin.regionMatches(true, 0, "https", 0, scheme) && scheme == 5 ? 443
-                : origin.regionMatches(true, 0, "http", 0, scheme) && scheme == 4 ? 80 : -2;
+        int defaultPort = switch (origin.substring(0, scheme).toLowerCase(java.util.Locale.ROOT)) {
+            case "https" -> 443;
+            case "http" -> 80;
+            default -> -2; // no port is this scheme's default
+        };
         boolean samePort = port == authority.port() || (port == -1 && authority.port() == defaultPort)
                 || (authority.port() == -1 && port == defaultPort);
         return samePort && unbracketed(host).equalsIgnoreCase(unbracketed(authority.host()));
